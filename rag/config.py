@@ -1,0 +1,69 @@
+"""The one Settings object (env prefix NEWSDESK_, `.env` supported); built at startup, passed down."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+
+def _split_csv(value: object) -> object:
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    return value
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="NEWSDESK_", env_file=".env", extra="ignore", validate_default=True
+    )
+
+    data_dir: Path = Path(".newsdesk")
+    chroma_url: str | None = None  # http://host:port of a Chroma server; None = embedded
+    collection_prefix: str = "newsdesk"
+
+    # embedding
+    embed_batch_size: int = Field(64, ge=1, le=4096)
+    embed_threads: int = Field(0, ge=0)  # 0 = torch default
+
+    # ingest
+    chunk_max_chars: int = Field(900, ge=100)
+    max_file_bytes: int = Field(20_000_000, ge=1)
+    fetch_timeout_s: float = Field(10.0, gt=0)
+    allow_private_urls: bool = False
+
+    # retrieval / answering
+    answerer: Literal["extractive", "llm"] = "extractive"
+    retriever: Literal["dense", "keyword", "hybrid"] = "hybrid"
+    top_k: int = Field(8, ge=1, le=100)
+    abstain_threshold: float | None = None  # None = the calibrated default in rag.answer
+
+    # LLM answerer (any OpenAI-compatible server)
+    llm_base_url: str | None = None
+    llm_model: str = "gpt-4o-mini"
+    llm_api_key: str = "not-needed"
+    llm_timeout_s: float = Field(30.0, gt=0)
+    llm_max_retries: int = Field(2, ge=0)
+
+    # HTTP API
+    api_keys: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    admin_keys: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    rate_limit: str = "120/minute"
+    max_question_chars: int = Field(2000, ge=1)
+    max_body_bytes: int = Field(5_000_000, ge=1)
+    max_upload_files: int = Field(50, ge=1)
+
+    @field_validator("api_keys", "admin_keys", "cors_origins", mode="before")
+    @classmethod
+    def _csv(cls, value: object) -> object:
+        return _split_csv(value)
+
+    @field_validator("chroma_url")
+    @classmethod
+    def _url(cls, value: str | None) -> str | None:
+        if value and not value.startswith(("http://", "https://")):
+            raise ValueError(f"NEWSDESK_CHROMA_URL must be an http(s) URL, got {value!r}")
+        return value or None

@@ -1,0 +1,363 @@
+"""ChromaStore: all durable state (documents with full text, chunks, sentences, manifest) in Chroma."""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from rag.config import Settings
+from rag.types import Chunk, Document, DocumentInfo, Filters, Sentence
+
+STATE_ID = "__state__"
+UNKNOWN_DAY = -1  # published_day of an undated document (Chroma metadata can't hold None)
+
+
+@dataclass
+class ChunkHit:
+    chunk_id: str
+    doc_id: str
+    start: int
+    end: int
+    text: str
+    similarity: float
+
+
+def day_number(published: date | None) -> int:
+    return published.toordinal() if published else UNKNOWN_DAY
+
+
+def where_clause(filters: Filters | None, *, doc_field: str = "doc_id") -> dict[str, Any] | None:
+    """Translate Filters into a Chroma `where`; undated documents never pass a date bound."""
+    if filters is None or filters.is_empty():
+        return None
+    clauses: list[dict[str, Any]] = []
+    if filters.since:
+        clauses.append({"published_day": {"$gte": filters.since.toordinal()}})
+    if filters.until:
+        clauses.append({"published_day": {"$lte": filters.until.toordinal()}})
+        clauses.append({"published_day": {"$gte": 0}})
+    if filters.doc_ids:
+        clauses.append({doc_field: {"$in": list(filters.doc_ids)}})
+    if filters.sources:
+        clauses.append({"source": {"$in": list(filters.sources)}})
+    return clauses[0] if len(clauses) == 1 else {"$and": clauses}
+
+
+def _info_from_metadata(doc_id: str, meta: dict[str, Any]) -> DocumentInfo:
+    published = meta.get("published") or None
+    return DocumentInfo(
+        doc_id=doc_id,
+        title=str(meta.get("title", "")),
+        url=meta.get("url") or None,
+        published=date.fromisoformat(published) if published else None,
+        source=str(meta.get("source", "")),
+        content_hash=str(meta.get("content_hash", "")),
+        guid=meta.get("guid") or None,
+        n_chunks=int(meta.get("n_chunks", 0)),
+        n_sentences=int(meta.get("n_sentences", 0)),
+    )
+
+
+class ChromaStore:
+    """Four collections: documents, chunks, sentences (embedded) and manifest (bookkeeping).
+
+    Writes to a document go chunks -> sentences -> document record, after deleting the old
+    ones, and every write bumps a generation token so derived indexes in other processes
+    notice the change.
+    """
+
+    def __init__(self, client: Any, *, prefix: str = "newsdesk", dimension: int = 384) -> None:
+        self.client = client
+        self.prefix = prefix
+        self.dimension = dimension
+        self._collections: dict[str, Any] = {}
+
+    @classmethod
+    def from_settings(cls, settings: Settings, *, dimension: int = 384) -> ChromaStore:
+        import chromadb
+        from chromadb.config import Settings as ChromaSettings
+
+        chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
+        if settings.chroma_url:
+            from urllib.parse import urlparse
+
+            parsed = urlparse(settings.chroma_url)
+            client = chromadb.HttpClient(
+                host=parsed.hostname or "127.0.0.1",
+                port=parsed.port or (443 if parsed.scheme == "https" else 8000),
+                ssl=parsed.scheme == "https",
+                settings=chroma_settings,
+            )
+        else:
+            path = Path(settings.data_dir) / "chroma"
+            path.mkdir(parents=True, exist_ok=True)
+            client = chromadb.PersistentClient(path=str(path), settings=chroma_settings)
+        return cls(client, prefix=settings.collection_prefix, dimension=dimension)
+
+    # -- collections ---------------------------------------------------------------------
+
+    def _collection(self, name: str) -> Any:
+        if name not in self._collections:
+            self._collections[name] = self.client.get_or_create_collection(
+                f"{self.prefix}-{name}",
+                embedding_function=None,  # we always pass our own embeddings
+                metadata={"hnsw:space": "cosine"},
+            )
+        return self._collections[name]
+
+    @property
+    def documents(self) -> Any:
+        return self._collection("documents")
+
+    @property
+    def chunks(self) -> Any:
+        return self._collection("chunks")
+
+    @property
+    def sentences(self) -> Any:
+        return self._collection("sentences")
+
+    @property
+    def manifest(self) -> Any:
+        return self._collection("manifest")
+
+    def _batches(self, n: int) -> Iterator[slice]:
+        size = max(1, min(5000, int(self.client.get_max_batch_size())))
+        for begin in range(0, n, size):
+            yield slice(begin, min(n, begin + size))
+
+    # -- generation token ------------------------------------------------------------------
+
+    def generation(self) -> str:
+        got = self.manifest.get(ids=[STATE_ID], include=["metadatas"])
+        metas = got.get("metadatas") or []
+        return str(metas[0].get("generation", "")) if metas and metas[0] else ""
+
+    def bump_generation(self) -> str:
+        token = uuid.uuid4().hex
+        self.manifest.upsert(
+            ids=[STATE_ID],
+            embeddings=[[1.0]],
+            metadatas=[{"generation": token, "updated_at": time.time()}],
+            documents=[""],
+        )
+        return token
+
+    # -- documents ---------------------------------------------------------------------------
+
+    def put_document(
+        self,
+        document: Document,
+        chunks: Sequence[Chunk],
+        chunk_embeddings: np.ndarray,
+        sentence_embeddings: np.ndarray,
+    ) -> None:
+        """Replace everything stored for `document.doc_id` with this version."""
+        sentences = [s for chunk in chunks for s in chunk.sentences]
+        if len(chunk_embeddings) != len(chunks) or len(sentence_embeddings) != len(sentences):
+            raise ValueError(f"embedding count mismatch for document {document.doc_id}")
+        self._delete_parts(document.doc_id)
+        day = day_number(document.published)
+        common = {"doc_id": document.doc_id, "published_day": day, "source": document.source}
+        for part in self._batches(len(chunks)):
+            batch = chunks[part]
+            self.chunks.add(
+                ids=[c.chunk_id for c in batch],
+                embeddings=chunk_embeddings[part].tolist(),
+                documents=[c.text for c in batch],
+                metadatas=[
+                    {**common, "index": c.index, "start": c.start, "end": c.end} for c in batch
+                ],
+            )
+        for part in self._batches(len(sentences)):
+            sbatch = sentences[part]
+            self.sentences.add(
+                ids=[s.sentence_id for s in sbatch],
+                embeddings=sentence_embeddings[part].tolist(),
+                documents=[s.text for s in sbatch],
+                metadatas=[
+                    {**common, "chunk_id": s.chunk_id, "start": s.start, "end": s.end}
+                    for s in sbatch
+                ],
+            )
+        if len(chunk_embeddings):
+            centroid = chunk_embeddings.mean(axis=0)
+            centroid = centroid / (np.linalg.norm(centroid) or 1.0)
+        else:
+            centroid = np.zeros(self.dimension, dtype=np.float32)
+            centroid[0] = 1.0
+        meta: dict[str, Any] = {
+            "title": document.title,
+            "url": document.url or "",
+            "published": document.published.isoformat() if document.published else "",
+            "published_day": day,
+            "source": document.source,
+            "content_hash": document.content_hash,
+            "guid": document.guid or "",
+            "n_chunks": len(chunks),
+            "n_sentences": len(sentences),
+            "ingested_at": time.time(),
+        }
+        self.documents.upsert(
+            ids=[document.doc_id],
+            embeddings=[centroid.tolist()],
+            documents=[document.text],
+            metadatas=[meta],
+        )
+        self.bump_generation()
+
+    def _delete_parts(self, doc_id: str) -> None:
+        self.sentences.delete(where={"doc_id": doc_id})
+        self.chunks.delete(where={"doc_id": doc_id})
+
+    def delete_document(self, doc_id: str) -> bool:
+        existed = bool(self.documents.get(ids=[doc_id], include=[])["ids"])
+        self.documents.delete(ids=[doc_id])
+        self._delete_parts(doc_id)
+        self.bump_generation()
+        return existed
+
+    def get_document(self, doc_id: str) -> tuple[DocumentInfo, str] | None:
+        got = self.documents.get(ids=[doc_id], include=["metadatas", "documents"])
+        if not got["ids"]:
+            return None
+        return _info_from_metadata(doc_id, got["metadatas"][0]), got["documents"][0]
+
+    def document_infos(self, doc_ids: Sequence[str]) -> dict[str, DocumentInfo]:
+        if not doc_ids:
+            return {}
+        got = self.documents.get(ids=list(dict.fromkeys(doc_ids)), include=["metadatas"])
+        return {i: _info_from_metadata(i, m) for i, m in zip(got["ids"], got["metadatas"])}
+
+    def list_documents(self, *, offset: int = 0, limit: int = 50) -> list[DocumentInfo]:
+        got = self.documents.get(include=["metadatas"], offset=offset, limit=limit)
+        return [_info_from_metadata(i, m) for i, m in zip(got["ids"], got["metadatas"])]
+
+    def all_document_infos(self) -> list[DocumentInfo]:
+        got = self.documents.get(include=["metadatas"])
+        return [_info_from_metadata(i, m) for i, m in zip(got["ids"], got["metadatas"])]
+
+    def find_document(self, **equals: str) -> list[str]:
+        """doc_ids whose metadata equals every given field (e.g. url=..., content_hash=...)."""
+        conditions = [{key: value} for key, value in equals.items() if value]
+        if not conditions:
+            return []
+        where = conditions[0] if len(conditions) == 1 else {"$and": conditions}
+        return list(self.documents.get(where=where, include=[])["ids"])
+
+    # -- chunks and sentences ----------------------------------------------------------------
+
+    def query_chunks(
+        self, embedding: np.ndarray, *, k: int, filters: Filters | None = None
+    ) -> list[ChunkHit]:
+        total = self.chunks.count()
+        if total == 0:
+            return []
+        result = self.chunks.query(
+            query_embeddings=[np.asarray(embedding, dtype=np.float32).tolist()],
+            n_results=min(k, total),
+            where=where_clause(filters),
+            include=["metadatas", "documents", "distances"],
+        )
+        hits = []
+        for chunk_id, meta, text, distance in zip(
+            result["ids"][0], result["metadatas"][0], result["documents"][0], result["distances"][0]
+        ):
+            hits.append(
+                ChunkHit(
+                    chunk_id=chunk_id,
+                    doc_id=str(meta["doc_id"]),
+                    start=int(meta["start"]),
+                    end=int(meta["end"]),
+                    text=text,
+                    similarity=1.0 - float(distance),
+                )
+            )
+        return hits
+
+    def get_chunks(self, chunk_ids: Sequence[str]) -> list[ChunkHit]:
+        if not chunk_ids:
+            return []
+        got = self.chunks.get(ids=list(chunk_ids), include=["metadatas", "documents"])
+        by_id = {
+            i: ChunkHit(i, str(m["doc_id"]), int(m["start"]), int(m["end"]), t, 0.0)
+            for i, m, t in zip(got["ids"], got["metadatas"], got["documents"])
+        }
+        return [by_id[i] for i in chunk_ids if i in by_id]
+
+    def iter_chunks(self, *, page: int = 2000) -> Iterator[tuple[str, str, dict[str, Any]]]:
+        """Every chunk as (chunk_id, text, metadata), paged so memory stays flat."""
+        offset = 0
+        while True:
+            got = self.chunks.get(include=["metadatas", "documents"], offset=offset, limit=page)
+            if not got["ids"]:
+                return
+            yield from zip(got["ids"], got["documents"], got["metadatas"])
+            offset += len(got["ids"])
+
+    def sentences_for_chunks(self, chunk_ids: Sequence[str]) -> tuple[list[Sentence], np.ndarray]:
+        if not chunk_ids:
+            return [], np.zeros((0, self.dimension), dtype=np.float32)
+        got = self.sentences.get(
+            where={"chunk_id": {"$in": list(chunk_ids)}},
+            include=["metadatas", "documents", "embeddings"],
+        )
+        sentences = [
+            Sentence(i, str(m["doc_id"]), str(m["chunk_id"]), int(m["start"]), int(m["end"]), t)
+            for i, m, t in zip(got["ids"], got["metadatas"], got["documents"])
+        ]
+        embeddings = got["embeddings"]
+        matrix = (
+            np.asarray(embeddings, dtype=np.float32)
+            if embeddings is not None and len(embeddings)
+            else np.zeros((0, self.dimension), dtype=np.float32)
+        )
+        return sentences, matrix
+
+    # -- manifest (source -> what it produced) -----------------------------------------------
+
+    def manifest_get(self, key: str) -> dict[str, Any] | None:
+        got = self.manifest.get(ids=[key], include=["metadatas"])
+        return dict(got["metadatas"][0]) if got["ids"] else None
+
+    def manifest_put(self, key: str, *, content_hash: str, doc_ids: Sequence[str]) -> None:
+        self.manifest.upsert(
+            ids=[key],
+            embeddings=[[1.0]],
+            documents=[""],
+            metadatas=[
+                {
+                    "content_hash": content_hash,
+                    "doc_ids": json.dumps(list(doc_ids)),
+                    "updated_at": time.time(),
+                }
+            ],
+        )
+
+    def manifest_delete(self, key: str) -> None:
+        self.manifest.delete(ids=[key])
+
+    def manifest_keys(self) -> list[str]:
+        return [i for i in self.manifest.get(include=[])["ids"] if i != STATE_ID]
+
+    # -- stats ---------------------------------------------------------------------------------
+
+    def stats(self) -> dict[str, Any]:
+        infos = self.all_document_infos()
+        dates = sorted(i.published for i in infos if i.published)
+        return {
+            "documents": len(infos),
+            "chunks": self.chunks.count(),
+            "sentences": self.sentences.count(),
+            "earliest": dates[0].isoformat() if dates else None,
+            "latest": dates[-1].isoformat() if dates else None,
+            "sources": len({i.source for i in infos}),
+        }
