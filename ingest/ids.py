@@ -26,3 +26,15 @@ def path_doc_id(path: Path | str, root: Path | str | None) -> str:
 
 def content_hash(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def entry_doc_id(guid: str | None, link: str | None, fallback: str) -> str:
+    """doc_id of a feed entry: hash of its guid/id, else its link, else `fallback` (feed#index)."""
+    return stable_id(guid or link or fallback)
+
+
+def record_doc_id(record_id: str | None, url: str | None, fallback: str) -> str:
+    """doc_id of a JSON record: its own `id` verbatim, else hash of its url, else of `fallback`."""
+    if record_id is not None and str(record_id).strip():
+        return str(record_id).strip()
+    return stable_id(url or fallback)
