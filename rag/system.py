@@ -48,7 +48,9 @@ class Newsdesk:
         """Text pieces as they are produced, then the final Answer as the last item."""
         return self.answerer(answerer).stream(question, filters=filters, history=history)
 
-    def search(self, query: str, *, k: int = 10, filters: Filters | None = None) -> list[ScoredChunk]:
+    def search(
+        self, query: str, *, k: int = 10, filters: Filters | None = None
+    ) -> list[ScoredChunk]:
         vector = self.embedder.embed([query])[0]
         return list(self.retriever.retrieve(query, vector, k=k, filters=filters))
 

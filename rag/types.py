@@ -90,6 +90,7 @@ class ScoredChunk:
     document: DocumentInfo
     dense_rank: int | None = None
     keyword_rank: int | None = None
+    similarity: float | None = None  # cosine similarity to the question, when dense ran
 
 
 @dataclass

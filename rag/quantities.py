@@ -1,0 +1,164 @@
+"""Quantities in text (amounts, power, percentages, counts) with exact spans.
+
+Hand-written: quantulum3 misses scale words like "$4bn" and trained units, and is too slow
+to run over every candidate sentence on the query path.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+WORD_NUMBERS = {
+    "a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6,
+    "seven": 7, "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "fifteen": 15,
+    "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "hundred": 100, "half a": 0.5,
+    "a dozen": 12, "dozens of": 24,
+}  # fmt: skip
+SCALES = {
+    "trillion": 1e12, "tn": 1e12, "t": 1e12, "billion": 1e9, "bn": 1e9, "b": 1e9,
+    "million": 1e6, "mn": 1e6, "m": 1e6, "mm": 1e6, "thousand": 1e3, "k": 1e3, "hundred": 1e2,
+}  # fmt: skip
+# unit word -> (class, factor to the class's base unit)
+UNITS = {
+    "gigawatts": ("power", 1e9), "gigawatt": ("power", 1e9), "gw": ("power", 1e9),
+    "megawatts": ("power", 1e6), "megawatt": ("power", 1e6), "mw": ("power", 1e6),
+    "kilowatts": ("power", 1e3), "kilowatt": ("power", 1e3), "kw": ("power", 1e3),
+    "terawatt-hours": ("energy", 1e12), "twh": ("energy", 1e12), "gigawatt-hours": ("energy", 1e9),
+    "gwh": ("energy", 1e9), "megawatt-hours": ("energy", 1e6), "mwh": ("energy", 1e6),
+    "percent": ("percent", 1.0), "per cent": ("percent", 1.0), "%": ("percent", 1.0),
+    "percentage points": ("percent", 1.0),
+}  # fmt: skip
+CURRENCY_SYMBOLS = {"$": "USD", "us$": "USD", "usd": "USD", "€": "EUR", "eur": "EUR",
+                    "£": "GBP", "gbp": "GBP", "¥": "JPY"}  # fmt: skip
+APPROXIMATORS = (
+    "nearly|almost|about|around|approximately|roughly|some|up to|more than|over|at least|"
+    "less than|under|close to|just over|just under|upwards of|as much as|as many as|"
+    "an estimated|a total of|a further|another|an additional|a record"
+)
+_NUMBER = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
+_WORDNUM = "|".join(sorted((re.escape(w) for w in WORD_NUMBERS), key=len, reverse=True))
+_SCALE = "trillion|billion|million|thousand|hundred|bn|tn|mn|mm|[kKmMbBtT]"
+_UNIT = "|".join(sorted((re.escape(u) for u in UNITS), key=len, reverse=True))
+QUANTITY_RE = re.compile(
+    rf"(?:(?P<approx>{APPROXIMATORS})\s+)?"
+    rf"(?P<currency>US\$|\$|€|£|¥|USD\s?|EUR\s?|GBP\s?)?"
+    rf"(?P<num>{_NUMBER}|\b(?:{_WORDNUM})\b)"
+    rf"(?:[\s-]?(?P<scale>(?:{_SCALE}))\b)?"
+    rf"(?:[\s-]?(?P<unit>{_UNIT})(?![\w]))?"
+    rf"(?:\s(?P<noun>[A-Za-z][\w-]*(?:\s(?:GPUs|TPUs|chips|accelerators|servers|units|processors|centers|centres|campuses|sites|customers|users))?))?",
+    re.IGNORECASE,
+)
+YEAR_RE = re.compile(r"^(19|20)\d\d$")
+COUNT_NOUN_STOP = {
+    "to", "in", "of", "and", "the", "by", "for", "on", "at", "from", "with", "a", "an", "is",
+    "was", "will", "as", "per", "that", "this", "it", "or", "than", "into", "over",
+}  # fmt: skip
+
+
+@dataclass
+class Quantity:
+    start: int
+    end: int
+    text: str
+    value: float  # in the base unit of `kind` (watts, currency units, percent, count)
+    kind: str  # "power" | "energy" | "currency" | "percent" | "count"
+    unit: str  # "W", "USD", "%", or the counted noun ("gpus")
+    approx: str = ""
+
+
+ACRONYM_RE = re.compile(r"^[A-Z][A-Z0-9]+s?$")
+
+
+def _countable(noun: str) -> bool:
+    """A counted thing after a number: "GPUs", "data centers", "Blackwell chips"."""
+    if not noun:
+        return False
+    words = noun.split()
+    first = words[0]
+    if first.lower() in COUNT_NOUN_STOP:
+        return False
+    return first[0].islower() or bool(ACRONYM_RE.match(first)) or len(words) > 1
+
+
+def _parse_number(raw: str) -> float | None:
+    lowered = raw.lower()
+    if lowered in WORD_NUMBERS:
+        return float(WORD_NUMBERS[lowered])
+    try:
+        return float(raw.replace(",", ""))
+    except ValueError:
+        return None
+
+
+def find_quantities(text: str) -> list[Quantity]:
+    """Every quantity with a unit, currency, scale or counted noun; bare years are skipped."""
+    found: list[Quantity] = []
+    for match in QUANTITY_RE.finditer(text):
+        raw_num = match.group("num")
+        value = _parse_number(raw_num)
+        if value is None:
+            continue
+        currency = (match.group("currency") or "").strip().lower()
+        scale_word = (match.group("scale") or "").lower()
+        unit_word = (match.group("unit") or "").lower()
+        noun = (match.group("noun") or "").strip()
+        is_word_number = not raw_num[0].isdigit()
+        # single letters are only scales right after a currency ("$4B") or a digit ("4bn")
+        if len(scale_word) == 1 and not currency:
+            scale_word = "" if not match.group("scale").isupper() else scale_word
+        scale = SCALES.get(scale_word, 1.0)
+        end = match.end()
+        kind, unit, factor = "", "", 1.0
+        if currency:
+            kind, unit = "currency", CURRENCY_SYMBOLS.get(currency.rstrip("$") or "$", "USD")
+            if currency in CURRENCY_SYMBOLS:
+                unit = CURRENCY_SYMBOLS[currency]
+            end = match.end("scale") if match.group("scale") else match.end("num")
+        elif unit_word:
+            kind, factor = UNITS[unit_word]
+            unit = {"power": "W", "energy": "Wh", "percent": "%"}[kind]
+            end = match.end("unit")
+        elif _countable(noun):
+            kind, unit = "count", noun.split()[-1].lower()
+            end = match.end("noun")
+        elif scale_word and not is_word_number:
+            kind, unit = "count", ""
+            end = match.end("scale")
+        else:
+            continue
+        if YEAR_RE.match(raw_num) and kind == "count" and not scale_word:
+            continue  # "2026 projects" is usually a year
+        if is_word_number and kind == "count" and not scale_word:
+            continue  # "one of the" / "a company": too noisy without a unit
+        start = match.start()
+        found.append(
+            Quantity(
+                start=start,
+                end=end,
+                text=text[start:end],
+                value=value * scale * factor,
+                kind=kind,
+                unit=unit,
+                approx=(match.group("approx") or "").lower(),
+            )
+        )
+    return found
+
+
+def format_value(value: float, kind: str, unit: str) -> str:
+    """Human form of a computed amount, in the largest unit that keeps it >= 1."""
+    if kind == "currency":
+        symbol = {"USD": "$", "EUR": "€", "GBP": "£"}.get(unit, unit + " ")
+        for scale, word in ((1e12, "trillion"), (1e9, "billion"), (1e6, "million")):
+            if abs(value) >= scale:
+                return f"{symbol}{value / scale:,.4g} {word}"
+        return f"{symbol}{value:,.0f}"
+    if kind == "power":
+        for scale, word in ((1e9, "gigawatts"), (1e6, "megawatts"), (1e3, "kilowatts")):
+            if abs(value) >= scale:
+                return f"{value / scale:,.4g} {word}"
+        return f"{value:,.4g} watts"
+    if kind == "percent":
+        return f"{value:,.4g}%"
+    return f"{value:,.6g} {unit}".strip()

@@ -1,0 +1,215 @@
+"""QuestionAnalysis: what a question wants (type, unit, entities, key terms, time frame)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+from rag.dates import TimeFrame, question_time_frame
+
+WORD_RE = re.compile(r"[A-Za-z0-9$%€£]+(?:[.'-][A-Za-z0-9]+)*")
+STOPWORDS = frozenset(
+    """a about above after again against all am an and any are as at be because been before
+    being below between both but by can could did do does doing down during each few for from
+    further had has have having he her here hers herself him himself his how i if in into is it
+    its itself just me more most my myself no nor not now of off on once only or other our ours
+    out over own same she should so some such than that the their theirs them then there these
+    they this those through to too under until up very was we were what when where which while
+    who whom why will with would you your yours much many whose shall may might must also
+    s t per via according said say says tell there's what's did does""".split()
+)
+QUESTION_WORDS = frozenset(
+    "how what when which who whom whose where why is are was were do does did will has have had "
+    "can could should would".split()
+)
+# Words that say what kind of amount a question wants.
+CURRENCY_CUES = frozenset(
+    "money invest invested investing investment investments fund funding funded raise raised "
+    "raising round valuation valued worth cost costs price priced prices pay paid spend spending "
+    "spent revenue revenues dollars dollar budget capex commitment committed financing loan debt "
+    "stake fee fees charge charges sales profit".split()
+)
+POWER_CUES = frozenset(
+    "capacity power gigawatt gigawatts megawatt megawatts electricity watts".split()
+)
+PERCENT_CUES = frozenset("percent percentage share proportion %".split())
+# Synonym groups, as stems: a question word matches a source word of the same group.
+SYNONYM_GROUPS = [
+    "price cost priced charg fee pay paid",
+    "invest investment stake fund funding backed back",
+    "valuat valu worth",
+    "rais round fund funding financ",
+    "launch releas unveil debut introduc announc rollout roll",
+    "capac power gigawatt megawatt gw mw",
+    "oper onlin activ live",
+    "employe staff worker headcount peopl",
+    "chip processor acceler gpu tpu silicon",
+    "data datacent campus facil site",
+    "partner partnership deal agreement contract pact",
+    "buy acquir acquisit purchas",
+    "compani firm startup lab",
+    "billion bn",
+    "revenu sale",
+    "build construct develop",
+    "open launch",
+    "ceo chief execut",
+    "locat site where",
+]
+
+
+@lru_cache(maxsize=1)
+def _stemmer() -> Any:
+    import Stemmer
+
+    return Stemmer.Stemmer("english")
+
+
+@lru_cache(maxsize=50_000)
+def stem(word: str) -> str:
+    return str(_stemmer().stemWord(word.lower()))
+
+
+@lru_cache(maxsize=1)
+def _synonym_index() -> dict[str, int]:
+    index: dict[str, int] = {}
+    for number, group in enumerate(SYNONYM_GROUPS):
+        for word in group.split():
+            index.setdefault(word, number)
+    return index
+
+
+def canonical(stemmed: str) -> str:
+    """Collapse synonyms onto one key so 'price' in a question matches 'cost' in a source."""
+    group = _synonym_index().get(stemmed)
+    return f"#{group}" if group is not None else stemmed
+
+
+def content_stems(text: str) -> list[str]:
+    return [
+        canonical(stem(w))
+        for w in WORD_RE.findall(text)
+        if w.lower() not in STOPWORDS and (len(w) > 1 or w.isdigit())
+    ]
+
+
+ENTITY_RE = re.compile(
+    r"\b(?:[A-Z][a-zA-Z0-9&.-]*[a-zA-Z0-9]|[a-z]+[A-Z][A-Za-z0-9]*|[A-Z])(?:[\s-](?:[A-Z][a-zA-Z0-9&.-]*|of\b|de\b|\d+\b))*"
+)
+NOT_ENTITIES = frozenset(
+    QUESTION_WORDS | {"The", "A", "An", "In", "By", "As", "And", "Did", "Does"}
+)
+
+
+def find_entities(text: str, *, skip_first: bool = True) -> list[tuple[int, int, str]]:
+    """Capitalised phrases (companies, products, people); sentence-initial common words skipped."""
+    found = []
+    for match in ENTITY_RE.finditer(text):
+        phrase = match.group(0).rstrip(".")
+        words = phrase.split()
+        while words and (words[0] in NOT_ENTITIES or words[0].lower() in STOPWORDS):
+            words = words[1:]
+        if not words:
+            continue
+        phrase = " ".join(words)
+        start = match.start() + match.group(0).index(words[0])
+        if skip_first and start == 0 and len(words) == 1 and words[0].lower() in STOPWORDS:
+            continue
+        if re.fullmatch(r"(?:19|20)\d\d|Q[1-4]", phrase):
+            continue
+        if re.fullmatch(
+            r"(?:January|February|March|April|May|June|July|August|September|October|November|December)(?: \d+)?",
+            phrase,
+        ):
+            continue
+        found.append((start, start + len(phrase), phrase))
+    return found
+
+
+@dataclass
+class QuestionAnalysis:
+    text: str
+    qtype: str  # number | date | entity | yes_no | other
+    wanted_kinds: set[str] = field(default_factory=set)  # quantity kinds for number questions
+    count_noun: str | None = None
+    terms: list[str] = field(default_factory=list)  # canonical content stems
+    entities: list[str] = field(default_factory=list)
+    time: TimeFrame = field(default_factory=lambda: TimeFrame(years=[]))
+    comparison: str | None = None  # "max" | "min" | "sum" | "difference" | "ratio"
+
+
+YES_NO_START = re.compile(
+    r"^(is|are|was|were|does|do|did|will|has|have|had|can|could|should|would)\b", re.I
+)
+DATE_START = re.compile(
+    r"^(when|by when|what (date|year|month|day|quarter|time)|which (year|month|quarter|date)|"
+    r"in what (year|month|quarter)|how soon|how long until)\b",
+    re.I,
+)
+ENTITY_START = re.compile(
+    r"^(who|whom|whose|which (company|companies|firm|firms|organi[sz]ation|startup|lab|provider|"
+    r"cloud|chipmaker|partner|investor|investors|vendor|model|chip|country|city|state|bank|"
+    r"utility|carrier|automaker|one)|what (company|firm|organi[sz]ation|startup|lab|chip|model|"
+    r"is the name|city|country|state)|name the|where)\b",
+    re.I,
+)
+NUMBER_CUE = re.compile(
+    r"\b(how (much|many|large|big|long)|what (is|was|were|are) the (size|value|amount|price|cost|"
+    r"valuation|capacity|total|number|share|percentage)|what (size|amount|price|percentage|share|"
+    r"valuation|capacity)|how much|how many|total|combined|by how much)\b",
+    re.I,
+)
+COMPARISON_CUES = [
+    (
+        "difference",
+        re.compile(
+            r"\b(by how much|how much (more|less|larger|bigger|smaller)|difference|gap)\b", re.I
+        ),
+    ),
+    ("sum", re.compile(r"\b(in total|combined|together|total of|altogether|sum)\b", re.I)),
+    ("ratio", re.compile(r"\b(how many times|ratio|times (larger|bigger|more))\b", re.I)),
+    (
+        "max",
+        re.compile(
+            r"\b(which|who)\b.*\b(bigger|larger|more|most|largest|biggest|higher|greater)\b", re.I
+        ),
+    ),
+    ("min", re.compile(r"\b(which|who)\b.*\b(smaller|less|fewer|lowest|smallest|cheaper)\b", re.I)),
+]
+
+
+def analyse(question: str) -> QuestionAnalysis:
+    text = " ".join(question.split())
+    words = [w.lower() for w in WORD_RE.findall(text)]
+    stems = {stem(w) for w in words}
+    analysis = QuestionAnalysis(text=text, qtype="other")
+    analysis.entities = [e for _, _, e in find_entities(text)]
+    analysis.terms = content_stems(
+        " ".join(w for w in text.split() if w.lower() not in QUESTION_WORDS)
+    )
+    analysis.time = question_time_frame(text)
+    for name, pattern in COMPARISON_CUES:
+        if pattern.search(text):
+            analysis.comparison = name
+            break
+    if DATE_START.search(text):
+        analysis.qtype = "date"
+    elif NUMBER_CUE.search(text):
+        analysis.qtype = "number"
+    elif ENTITY_START.search(text):
+        analysis.qtype = "entity"
+    elif YES_NO_START.search(text):
+        analysis.qtype = "yes_no"
+    if analysis.qtype in ("number", "yes_no") or analysis.comparison:
+        if stems & {stem(w) for w in CURRENCY_CUES} or "$" in text:
+            analysis.wanted_kinds.add("currency")
+        if stems & {stem(w) for w in POWER_CUES}:
+            analysis.wanted_kinds.add("power")
+        if stems & {stem(w) for w in PERCENT_CUES} or "%" in text:
+            analysis.wanted_kinds.add("percent")
+        many = re.search(r"\bhow many\s+(\w+)", text, re.I)
+        if many:
+            analysis.count_noun = stem(many.group(1))
+            analysis.wanted_kinds.add("count")
+    return analysis
