@@ -1,0 +1,175 @@
+"""ExtractiveAnswerer: answers by quoting the best-supported source sentences, or abstains."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import replace
+from datetime import date
+
+import numpy as np
+
+from rag.citations import check_markers, make_citation
+from rag.compose import (
+    Draft,
+    comparison_draft,
+    conflict_draft,
+    short_answer_for,
+    single_draft,
+)
+from rag.conversation import standalone_question
+from rag.evidence import Evidence, gather_evidence
+from rag.question import QuestionAnalysis, analyse
+from rag.store import ChromaStore
+from rag.types import Answer, Citation, Embedder, Filters, Retriever
+
+# Calibrated on eval/sets/announcements.jsonl (see eval/README.md): the confidence below
+# which the answerer abstains.
+DEFAULT_THRESHOLD = 0.50
+
+
+def merge_time_filters(filters: Filters | None, analysis: QuestionAnalysis) -> Filters | None:
+    """'as of 2024' / 'before 2025' / 'since 2025' become hard publication-date bounds."""
+    frame = analysis.time
+    until = frame.as_of or (
+        date.fromordinal(frame.before.toordinal() - 1) if frame.before else None
+    )
+    since = frame.after
+    if not (until or since):
+        return filters
+    merged = replace(filters) if filters else Filters()
+    if until and (merged.until is None or until < merged.until):
+        merged.until = until
+    if since and (merged.since is None or since > merged.since):
+        merged.since = since
+    return merged
+
+
+def confidence(best: Evidence, analysis: QuestionAnalysis) -> float:
+    """How well the best sentence supports an answer; compared with the threshold."""
+    value = best.score
+    if analysis.entities:
+        value -= 0.20 * (1.0 - best.entity)
+    if analysis.qtype in ("number", "date") and best.type_fit < 1.0:
+        value -= 0.10 * (1.0 - best.type_fit)
+    value -= 0.10 * (1.0 - best.context)
+    return value
+
+
+def abstain_text(question: str) -> str:
+    subject = question.strip().rstrip("?.! ")
+    subject = subject[0].lower() + subject[1:] if subject else subject
+    return f"The indexed announcements don't say {_indirect(subject)}."
+
+
+def _indirect(subject: str) -> str:
+    """'how much capacity comes online' reads fine after "don't say"; quote anything else."""
+    if re.match(r"^(how|what|when|who|which|where|why|whether)\b", subject, re.I):
+        return subject
+    if re.match(r"^(is|are|was|were|does|do|did|will|has|have|had|can)\b", subject, re.I):
+        return f"whether {subject}"
+    return f'anything about "{subject}"'
+
+
+class ExtractiveAnswerer:
+    """Default answerer: offline and deterministic; embeds only the question."""
+
+    name = "extractive"
+
+    def __init__(
+        self,
+        *,
+        embedder: Embedder,
+        store: ChromaStore,
+        retriever: Retriever,
+        top_k: int = 8,
+        threshold: float | None = None,
+    ) -> None:
+        self.embedder = embedder
+        self.store = store
+        self.retriever = retriever
+        self.top_k = top_k
+        self.threshold = DEFAULT_THRESHOLD if threshold is None else threshold
+
+    def answer(
+        self,
+        question: str,
+        *,
+        filters: Filters | None = None,
+        history: Sequence[dict[str, str]] | None = None,
+    ) -> Answer:
+        started = time.perf_counter()
+        standalone = standalone_question(question, history)
+        analysis = analyse(standalone)
+        vector = self.embedder.embed([standalone])[0]
+        chunks = self.retriever.retrieve(
+            standalone, vector, k=self.top_k, filters=merge_time_filters(filters, analysis)
+        )
+        retrieved = time.perf_counter()
+        evidence = gather_evidence(analysis, np.asarray(vector), chunks, self.store)
+        draft = self._draft(analysis, evidence)
+        answered = time.perf_counter()
+        timings = {
+            "retrieve": round((retrieved - started) * 1000, 3),
+            "answer": round((answered - retrieved) * 1000, 3),
+            "total": round((answered - started) * 1000, 3),
+        }
+        extra: dict[str, object] = {"answerer": self.name}
+        if standalone != question:
+            extra["standalone_question"] = standalone
+        if draft is None:
+            extra["confidence"] = round(self._best_confidence(analysis, evidence), 4)
+            return Answer(question, abstain_text(standalone), None, True, [], timings, extra)
+        extra["confidence"] = round(draft.confidence, 4)
+        citations = self._citations(draft)
+        check_markers(draft.text, citations)
+        return Answer(question, draft.text, draft.short_answer, False, citations, timings, extra)
+
+    def stream(
+        self,
+        question: str,
+        *,
+        filters: Filters | None = None,
+        history: Sequence[dict[str, str]] | None = None,
+    ) -> Iterator[str | Answer]:
+        final = self.answer(question, filters=filters, history=history)
+        # The answer is complete at once; stream it in word groups for the same client code path.
+        yield from re.findall(r"\S+\s*", final.answer)
+        yield final
+
+    # -- drafting -----------------------------------------------------------------------------
+
+    def _best_confidence(self, analysis: QuestionAnalysis, evidence: list[Evidence]) -> float:
+        return confidence(evidence[0], analysis) if evidence else 0.0
+
+    def _draft(self, analysis: QuestionAnalysis, evidence: list[Evidence]) -> Draft | None:
+        if not evidence:
+            return None
+        best = evidence[0]
+        if analysis.comparison and len(analysis.entities) >= 2:
+            draft = comparison_draft(analysis, evidence)
+            if draft is not None:
+                draft.confidence = min(confidence(e, analysis) for e in draft.evidence)
+                draft.confidence = max(draft.confidence, self.threshold)
+                return draft
+        level = confidence(best, analysis)
+        if level < self.threshold:
+            return None
+        draft = conflict_draft(analysis, evidence, self.threshold, confidence) or single_draft(
+            analysis, evidence
+        )
+        draft.confidence = level
+        if draft.short_answer is None:
+            draft.short_answer = short_answer_for(analysis, draft.evidence[0])
+        if analysis.qtype in ("number", "date") and draft.short_answer is None:
+            return None  # the sentence matched but holds no figure or date: don't guess
+        return draft
+
+    def _citations(self, draft: Draft) -> list[Citation]:
+        citations = []
+        for number, item in enumerate(draft.evidence, 1):
+            citations.append(
+                make_citation(number, item.sentence, item.chunk.document, item.chunk, item.score)
+            )
+        return citations

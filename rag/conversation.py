@@ -1,0 +1,47 @@
+"""Follow-up rewriting for the extractive answerer: "and what about Google?" -> a standalone question.
+
+Hand-written: no offline library rewrites questions without a language model; the LLM
+answerer asks its model instead.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from rag.question import find_entities
+
+FOLLOW_UP_RE = re.compile(
+    r"^\s*(?:and\s+)?(?:what|how)\s+about\s+(?P<subject>.+?)\s*\??\s*$|^\s*and\s+(?P<bare>.+?)\s*\?\s*$",
+    re.IGNORECASE,
+)
+PRONOUN_RE = re.compile(
+    r"\b(it|its|they|their|them|this|that|these|those|the deal|the company)\b", re.I
+)
+
+
+def last_user_question(history: Sequence[dict[str, str]]) -> str | None:
+    for message in reversed(history):
+        if message.get("role") == "user" and message.get("content", "").strip():
+            return message["content"].strip()
+    return None
+
+
+def standalone_question(question: str, history: Sequence[dict[str, str]] | None) -> str:
+    """Rewrite a follow-up using the previous user question; standalone questions pass through."""
+    previous = last_user_question(history or [])
+    if not previous:
+        return question
+    match = FOLLOW_UP_RE.match(question)
+    if match:
+        subject = (match.group("subject") or match.group("bare") or "").strip()
+        old_entities = [e for _, _, e in find_entities(previous)]
+        if old_entities:
+            # Swap the previous question's main subject for the new one.
+            return re.sub(re.escape(old_entities[0]), subject, previous, count=1)
+        return f"{previous.rstrip('?')} for {subject}?"
+    if not find_entities(question) and PRONOUN_RE.search(question):
+        old_entities = [e for _, _, e in find_entities(previous)]
+        if old_entities:
+            return f"{question.rstrip('?').strip()} ({', '.join(old_entities)})?"
+    return question

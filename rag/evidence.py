@@ -1,0 +1,183 @@
+"""Sentence evidence: scores every stored sentence of the retrieved chunks against a question.
+
+Only the question is embedded per query; sentence vectors were stored at ingest time.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from rag.dates import DateMention, find_dates
+from rag.quantities import Quantity, find_quantities
+from rag.question import QuestionAnalysis, canonical, content_stems, find_entities, stem
+from rag.store import ChromaStore
+from rag.types import ScoredChunk, Sentence
+
+# Weights of the evidence score; fitted on the shipped question set (see eval/README.md).
+WEIGHTS = {
+    "semantic": 0.42,
+    "lexical": 0.22,
+    "context": 0.08,
+    "entity": 0.12,
+    "type_fit": 0.10,
+    "time_fit": 0.06,
+}
+
+
+@dataclass
+class Evidence:
+    sentence: Sentence
+    chunk: ScoredChunk
+    chunk_rank: int
+    position: int  # sentence number within its document
+    semantic: float = 0.0
+    lexical: float = 0.0
+    context: float = 0.0
+    entity: float = 0.0
+    type_fit: float = 0.0
+    time_fit: float = 0.0
+    score: float = 0.0
+    quantities: list[Quantity] = field(default_factory=list)
+    dates: list[DateMention] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)  # question terms absent from the context
+
+    @property
+    def doc_id(self) -> str:
+        return self.sentence.doc_id
+
+    def relative(self, start: int) -> int:
+        """Offset inside the sentence text of a document offset."""
+        return start - self.sentence.start
+
+
+def _position(sentence_id: str) -> int:
+    tail = sentence_id.rsplit(":s", 1)[-1]
+    return int(tail) if tail.isdigit() else 0
+
+
+def _idf(terms: set[str], bags: list[set[str]]) -> dict[str, float]:
+    counts: Counter[str] = Counter()
+    for bag in bags:
+        counts.update(terms & bag)
+    n = len(bags) + 1
+    return {t: math.log((n + 1) / (counts[t] + 0.5)) for t in terms}
+
+
+def _coverage(terms: list[str], bag: set[str], idf: dict[str, float]) -> float:
+    total = sum(idf[t] for t in terms)
+    return sum(idf[t] for t in terms if t in bag) / total if total else 0.0
+
+
+def _entity_coverage(entities: list[str], haystack: str) -> float:
+    if not entities:
+        return 1.0
+    lowered = haystack.lower()
+    found = 0.0
+    for entity in entities:
+        words = [w for w in entity.lower().split() if len(w) > 1]
+        if entity.lower() in lowered:
+            found += 1.0
+        elif words and any(w in lowered for w in words):
+            found += 0.5
+    return found / len(entities)
+
+
+def _type_fit(analysis: QuestionAnalysis, evidence: Evidence, question_entities: set[str]) -> float:
+    qtype = analysis.qtype
+    if qtype == "number" or analysis.comparison:
+        if not evidence.quantities:
+            return 0.0
+        if not analysis.wanted_kinds:
+            return 1.0
+        for quantity in evidence.quantities:
+            if quantity.kind in analysis.wanted_kinds and (
+                quantity.kind != "count"
+                or not analysis.count_noun
+                or canonical(stem(quantity.unit)) == canonical(analysis.count_noun)
+            ):
+                return 1.0
+        return 0.25
+    if qtype == "date":
+        return 1.0 if evidence.dates else 0.1
+    if qtype == "entity":
+        asked = {w for e in question_entities for w in e.split()}
+        names = [e.lower().replace("-", " ") for _, _, e in find_entities(evidence.sentence.text)]
+        return 1.0 if any(not asked & set(n.split()) for n in names) else 0.2
+    return 0.5
+
+
+def _time_fit(analysis: QuestionAnalysis, evidence: Evidence, newest_day: int) -> float:
+    frame = analysis.time
+    fit = 0.0
+    if frame.years:
+        mentioned = {d.year for d in evidence.dates if d.year}
+        if mentioned & set(frame.years) or any(
+            str(y) in evidence.sentence.text for y in frame.years
+        ):
+            fit = 1.0
+        elif (
+            evidence.chunk.document.published
+            and evidence.chunk.document.published.year in frame.years
+        ):
+            fit = 0.5
+    if frame.latest and evidence.chunk.document.published:
+        age_days = newest_day - evidence.chunk.document.published.toordinal()
+        fit = max(fit, 1.0 / (1.0 + age_days / 90.0))
+    return fit
+
+
+def gather_evidence(
+    analysis: QuestionAnalysis,
+    question_vector: np.ndarray,
+    chunks: list[ScoredChunk],
+    store: ChromaStore,
+) -> list[Evidence]:
+    """Every sentence of `chunks`, scored; best first."""
+    if not chunks:
+        return []
+    rank_of = {c.chunk_id: rank for rank, c in enumerate(chunks)}
+    chunk_of = {c.chunk_id: c for c in chunks}
+    sentences, vectors = store.sentences_for_chunks(list(chunk_of))
+    if not sentences:
+        return []
+    semantic = vectors @ np.asarray(question_vector, dtype=np.float32)
+    bags = [set(content_stems(s.text)) for s in sentences]
+    chunk_bags = {
+        cid: set(content_stems(c.text + " " + c.document.title)) for cid, c in chunk_of.items()
+    }
+    terms = list(dict.fromkeys(analysis.terms))
+    idf = _idf(set(terms), bags)
+    question_entities = {e.lower() for e in analysis.entities}
+    published_days = [c.document.published.toordinal() for c in chunks if c.document.published]
+    newest_day = max(published_days) if published_days else 0
+    found: list[Evidence] = []
+    for sentence, bag, similarity in zip(sentences, bags, semantic, strict=True):
+        chunk = chunk_of[sentence.chunk_id]
+        evidence = Evidence(
+            sentence=sentence,
+            chunk=chunk,
+            chunk_rank=rank_of[sentence.chunk_id],
+            position=_position(sentence.sentence_id),
+            semantic=float(similarity),
+            quantities=find_quantities(sentence.text),
+            dates=find_dates(sentence.text, chunk.document.published),
+        )
+        context_bag = bag | chunk_bags[sentence.chunk_id]
+        evidence.lexical = _coverage(terms, bag, idf)
+        evidence.context = _coverage(terms, context_bag, idf)
+        evidence.missing = [t for t in terms if t not in context_bag]
+        evidence.entity = _entity_coverage(
+            analysis.entities, chunk.document.title + " " + chunk.text
+        )
+        evidence.type_fit = _type_fit(analysis, evidence, question_entities)
+        evidence.time_fit = _time_fit(analysis, evidence, newest_day)
+        evidence.score = sum(getattr(evidence, name) * w for name, w in WEIGHTS.items())
+        if analysis.time.is_empty:
+            evidence.score += WEIGHTS["time_fit"] * 0.5  # neutral when time doesn't matter
+        found.append(evidence)
+    found.sort(key=lambda e: (-e.score, e.chunk_rank, e.sentence.start))
+    return found
