@@ -54,6 +54,8 @@ def confidence(best: Evidence, analysis: QuestionAnalysis) -> float:
     if analysis.qtype in ("number", "date") and best.type_fit < 1.0:
         value -= 0.10 * (1.0 - best.type_fit)
     value -= 0.10 * (1.0 - best.context)
+    if analysis.qtype == "number":
+        value -= 0.25 * (1.0 - best.attribute)
     return value
 
 

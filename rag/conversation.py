@@ -15,8 +15,8 @@ FOLLOW_UP_RE = re.compile(
     r"^\s*(?:and\s+)?(?:what|how)\s+about\s+(?P<subject>.+?)\s*\??\s*$|^\s*and\s+(?P<bare>.+?)\s*\?\s*$",
     re.IGNORECASE,
 )
-PRONOUN_RE = re.compile(
-    r"\b(it|its|they|their|them|this|that|these|those|the deal|the company)\b", re.I
+QUESTION_WORD_RE = re.compile(
+    r"\b(who|what|when|which|where|why|how|is|are|was|were|did|does|do)\b", re.I
 )
 
 
@@ -30,18 +30,22 @@ def last_user_question(history: Sequence[dict[str, str]]) -> str | None:
 def standalone_question(question: str, history: Sequence[dict[str, str]] | None) -> str:
     """Rewrite a follow-up using the previous user question; standalone questions pass through."""
     previous = last_user_question(history or [])
-    if not previous:
+    if (
+        not previous
+        or find_entities(question, skip_first=False)
+        and not FOLLOW_UP_RE.match(question)
+    ):
         return question
+    old_entities = [e for _, _, e in find_entities(previous)]
     match = FOLLOW_UP_RE.match(question)
-    if match:
-        subject = (match.group("subject") or match.group("bare") or "").strip()
-        old_entities = [e for _, _, e in find_entities(previous)]
+    subject = (match.group("subject") or match.group("bare") or "").strip() if match else ""
+    if subject and not QUESTION_WORD_RE.search(subject) and len(subject.split()) <= 5:
         if old_entities:
             # Swap the previous question's main subject for the new one.
             return re.sub(re.escape(old_entities[0]), subject, previous, count=1)
         return f"{previous.rstrip('?')} for {subject}?"
-    if not find_entities(question) and PRONOUN_RE.search(question):
-        old_entities = [e for _, _, e in find_entities(previous)]
-        if old_entities:
-            return f"{question.rstrip('?').strip()} ({', '.join(old_entities)})?"
+    if old_entities:
+        body = re.sub(r"^\s*and\s+", "", question, flags=re.I).rstrip("?").strip()
+        body = body[0].upper() + body[1:] if body else body
+        return f"{body} ({', '.join(old_entities)})?"
     return question

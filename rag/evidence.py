@@ -40,6 +40,7 @@ class Evidence:
     entity: float = 0.0
     type_fit: float = 0.0
     time_fit: float = 0.0
+    attribute: float = 1.0  # 1 when the sentence speaks of the attribute the question asks about
     score: float = 0.0
     quantities: list[Quantity] = field(default_factory=list)
     dates: list[DateMention] = field(default_factory=list)
@@ -167,6 +168,8 @@ def gather_evidence(
             dates=find_dates(sentence.text, chunk.document.published),
         )
         context_bag = bag | chunk_bags[sentence.chunk_id]
+        if analysis.attributes and not analysis.attributes & bag:
+            evidence.attribute = 0.0
         evidence.lexical = _coverage(terms, bag, idf)
         evidence.context = _coverage(terms, context_bag, idf)
         evidence.missing = [t for t in terms if t not in context_bag]

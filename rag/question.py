@@ -137,6 +137,9 @@ class QuestionAnalysis:
     entities: list[str] = field(default_factory=list)
     time: TimeFrame = field(default_factory=lambda: TimeFrame(years=[]))
     comparison: str | None = None  # "max" | "min" | "sum" | "difference" | "ratio"
+    # the attribute asked about ("price", "capacity", "funding"), as canonical stems: a figure
+    # only answers the question when its sentence speaks of that attribute
+    attributes: set[str] = field(default_factory=set)
 
 
 YES_NO_START = re.compile(
@@ -208,6 +211,8 @@ def analyse(question: str) -> QuestionAnalysis:
             analysis.wanted_kinds.add("power")
         if stems & {stem(w) for w in PERCENT_CUES} or "%" in text:
             analysis.wanted_kinds.add("percent")
+        cues = CURRENCY_CUES | POWER_CUES | PERCENT_CUES
+        analysis.attributes = {canonical(stem(w)) for w in words if w in cues and w != "%"}
         many = re.search(r"\bhow many\s+(\w+)", text, re.I)
         if many:
             analysis.count_noun = stem(many.group(1))

@@ -1,0 +1,122 @@
+"""The extractive answerer end to end over real Chroma and the real model."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from rag.system import Newsdesk
+from rag.types import Answer, Filters
+
+
+def assert_citations_exact(newsdesk: Newsdesk, answer: Answer) -> None:
+    for citation in answer.citations:
+        found = newsdesk.store.get_document(citation.doc_id)
+        assert found is not None, citation.doc_id
+        _, text = found
+        assert text[citation.start : citation.end] == citation.quote
+        assert f"[{citation.id}]" in answer.answer
+    if answer.abstained:
+        assert answer.citations == []
+
+
+def test_seed_question_answers_nearly_one_gigawatt(newsdesk: Newsdesk) -> None:
+    answer = newsdesk.ask("How much capacity comes online by the end of 2026?")
+    assert not answer.abstained
+    assert answer.short_answer is not None
+    assert answer.short_answer.lower() == "nearly 1 gigawatt"
+    assert answer.citations[0].doc_id == "aws-anthropic"
+    assert "Nearly 1 gigawatt" in answer.citations[0].quote
+    assert "2026-04-20" in answer.answer  # the answer says when the source was published
+    assert_citations_exact(newsdesk, answer)
+    payload = answer.to_dict()
+    assert set(payload) >= {
+        "question", "answer", "short_answer", "abstained", "citations", "timings_ms"
+    }  # fmt: skip
+    assert set(payload["timings_ms"]) >= {"retrieve", "answer", "total"}
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "What is Tesla's market value?",
+        "How many employees does Oracle have in Abilene?",
+        "What is the price of Anthropic's expanded deal with Amazon?",
+    ],
+)
+def test_unanswerable_questions_abstain(newsdesk: Newsdesk, question: str) -> None:
+    answer = newsdesk.ask(question)
+    assert answer.abstained, answer.answer
+    assert answer.citations == []
+    assert answer.short_answer is None
+    assert answer.answer.startswith("The indexed announcements don't say")
+
+
+def test_until_filter_ignores_later_sources(newsdesk: Newsdesk) -> None:
+    question = "How much power capacity is the Northwind campus planned at?"
+    unfiltered = newsdesk.ask(question)
+    assert {c.doc_id for c in unfiltered.citations} >= {"campus-update"}
+    limited = newsdesk.ask(question, filters=Filters(until=date(2025, 6, 30)))
+    assert not limited.abstained
+    assert {c.doc_id for c in limited.citations} == {"campus-early"}
+    assert "1.5 gigawatts" in (limited.short_answer or "")
+    assert_citations_exact(newsdesk, limited)
+
+
+def test_conflicting_sources_are_both_cited_newest_first(newsdesk: Newsdesk) -> None:
+    answer = newsdesk.ask("How large is the Northwind campus in Wyoming?")
+    assert not answer.abstained
+    assert [c.doc_id for c in answer.citations] == ["campus-update", "campus-early"]
+    assert "differ" in answer.answer
+    assert answer.short_answer == "2 gigawatts"
+    assert_citations_exact(newsdesk, answer)
+
+
+def test_relative_dates_are_resolved_against_publication(newsdesk: Newsdesk) -> None:
+    answer = newsdesk.ask("When does Anthropic's new capacity start coming online?")
+    assert not answer.abstained
+    assert answer.short_answer is not None and "Q2 2026" in answer.short_answer
+    assert "this quarter (Q2 2026)" in answer.answer
+    assert_citations_exact(newsdesk, answer)
+
+
+def test_comparison_cites_both_figures_and_does_the_arithmetic(newsdesk: Newsdesk) -> None:
+    answer = newsdesk.ask(
+        "Which is bigger, Anthropic's Amazon deal or OpenAI's Oracle deal, and by how much?"
+    )
+    assert not answer.abstained
+    assert {c.doc_id for c in answer.citations} == {"aws-anthropic", "oracle-openai"}
+    assert "5 gigawatts" in answer.answer and "4.5 gigawatts" in answer.answer
+    assert answer.short_answer in ("500 megawatts", "0.5 gigawatts")
+    assert_citations_exact(newsdesk, answer)
+    total = newsdesk.ask("How much capacity do the Anthropic and OpenAI deals add up to in total?")
+    assert total.short_answer == "9.5 gigawatts"
+
+
+def test_entity_and_yes_no_questions(newsdesk: Newsdesk) -> None:
+    who = newsdesk.ask("Who led Mistral's funding round?")
+    assert who.short_answer == "ASML"
+    assert_citations_exact(newsdesk, who)
+    yes = newsdesk.ask("Did Amazon invest more than $4 billion in Anthropic?")
+    assert yes.short_answer == "Yes"
+    no = newsdesk.ask("Did Amazon invest $10 billion in Anthropic?")
+    assert no.short_answer == "No"
+
+
+def test_follow_up_is_rewritten_from_history(newsdesk: Newsdesk) -> None:
+    history = [
+        {"role": "user", "content": "How much did Mistral raise?"},
+        {"role": "assistant", "content": "1.7 billion euros [1]"},
+    ]
+    answer = newsdesk.ask("And who led the round?", history=history)
+    assert not answer.abstained
+    assert answer.short_answer == "ASML"
+
+
+def test_stream_yields_text_then_the_answer(newsdesk: Newsdesk) -> None:
+    items = list(newsdesk.stream("How much has Amazon invested in Anthropic?"))
+    final = items[-1]
+    assert isinstance(final, Answer)
+    assert "".join(i for i in items[:-1] if isinstance(i, str)) == final.answer
+    assert final.short_answer == "more than $4 billion"
