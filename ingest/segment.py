@@ -1,0 +1,98 @@
+"""Sentences and chunks with exact character offsets into the normalized document text."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from functools import lru_cache
+from typing import Any
+
+from rag.types import Chunk, Sentence
+
+_LINE = re.compile(r"[^\n]+")
+
+
+@lru_cache(maxsize=1)
+def _segmenter() -> Any:
+    import pysbd
+
+    # clean=False keeps the text untouched so every sentence is a substring of the input.
+    return pysbd.Segmenter(language="en", clean=False)
+
+
+def _trimmed(text: str, start: int, end: int) -> tuple[int, int]:
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return start, end
+
+
+def _line_spans(line: str) -> Iterator[tuple[int, int]]:
+    """Sentence spans inside one line. pysbd gives the boundaries; we locate each piece
+    ourselves so the spans are exact even if pysbd ever alters a piece."""
+    cursor = 0
+    starts = []
+    for piece in _segmenter().segment(line):
+        stripped = str(piece).strip()
+        if not stripped:
+            continue
+        found = line.find(stripped, cursor)
+        if found < 0:
+            continue  # not located: its text stays inside the previous sentence
+        starts.append(found)
+        cursor = found + len(stripped)
+    if not starts or starts[0] != 0:
+        starts.insert(0, 0)
+    bounds = starts + [len(line)]
+    for begin, end in zip(bounds, bounds[1:]):
+        begin, end = _trimmed(line, begin, end)
+        if end > begin:
+            yield begin, end
+
+
+def _split_long(text: str, start: int, end: int, limit: int) -> Iterator[tuple[int, int]]:
+    """A 'sentence' longer than a chunk (tables, run-on lists) is cut at whitespace."""
+    while end - start > limit:
+        cut = text.rfind(" ", start + limit // 2, start + limit)
+        cut = cut if cut > start else start + limit
+        piece = _trimmed(text, start, cut)
+        if piece[1] > piece[0]:
+            yield piece
+        start = _trimmed(text, cut, end)[0]
+    if end > start:
+        yield start, end
+
+
+def sentence_spans(text: str, *, max_chars: int = 900) -> list[tuple[int, int]]:
+    """(start, end) of every sentence; lines (headings, bullets) never share a sentence."""
+    spans: list[tuple[int, int]] = []
+    for match in _LINE.finditer(text):
+        offset = match.start()
+        for begin, end in _line_spans(match.group()):
+            spans.extend(_split_long(text, offset + begin, offset + end, max_chars))
+    return spans
+
+
+def build_chunks(doc_id: str, text: str, *, max_chars: int = 900) -> list[Chunk]:
+    """Runs of whole sentences, each chunk at most `max_chars` long (from first start to last end)."""
+    groups: list[list[tuple[int, int]]] = []
+    for span in sentence_spans(text, max_chars=max_chars):
+        if groups and span[1] - groups[-1][0][0] <= max_chars:
+            groups[-1].append(span)
+        else:
+            groups.append([span])
+    chunks: list[Chunk] = []
+    number = 0
+    for index, group in enumerate(groups):
+        chunk_id = f"{doc_id}:c{index}"
+        start, end = group[0][0], group[-1][1]
+        chunk = Chunk(chunk_id, doc_id, index, start, end, text[start:end])
+        for begin, finish in group:
+            sentence_id = f"{doc_id}:s{number}"
+            chunk.sentences.append(
+                Sentence(sentence_id, doc_id, chunk_id, begin, finish, text[begin:finish])
+            )
+            number += 1
+        chunks.append(chunk)
+    return chunks
