@@ -10,7 +10,7 @@ from datetime import date
 
 import numpy as np
 
-from rag.citations import check_markers, make_citation
+from rag.citations import CitationError, check_markers, make_citation
 from rag.compose import (
     Draft,
     comparison_draft,
@@ -100,6 +100,7 @@ class ExtractiveAnswerer:
         *,
         filters: Filters | None = None,
         history: Sequence[dict[str, str]] | None = None,
+        _retry: bool = True,
     ) -> Answer:
         started = time.perf_counter()
         standalone = standalone_question(question, history)
@@ -124,7 +125,14 @@ class ExtractiveAnswerer:
             extra["confidence"] = round(self._best_confidence(analysis, evidence), 4)
             return Answer(question, abstain_text(standalone), None, True, [], timings, extra)
         extra["confidence"] = round(draft.confidence, 4)
-        citations = self._citations(draft)
+        try:
+            citations = self._citations(draft)
+        except CitationError:
+            if not _retry:
+                raise
+            # Another process rewrote the document within the cache window: read afresh.
+            self.store.invalidate_cache()
+            return self.answer(question, filters=filters, history=history, _retry=False)
         check_markers(draft.text, citations)
         return Answer(question, draft.text, draft.short_answer, False, citations, timings, extra)
 

@@ -60,6 +60,7 @@ class BM25KeywordIndex:
         self._bm25: Any = None
         self._generation: str | None = None
         self._checked_at = 0.0
+        self._local_version = -1  # the store's count of writes made in this process, when read
         self.chunk_ids: list[str] = []
         self.doc_ids: list[str] = []
         self.days = np.zeros(0, dtype=np.int64)
@@ -75,10 +76,12 @@ class BM25KeywordIndex:
         """Rebuild or reload if the store changed; returns True when the index was replaced."""
         now = time.monotonic()
         recent = now - self._checked_at < self.check_interval_s
-        if not force and self._generation is not None and recent:
+        local_write = self.store.local_version != self._local_version
+        if not force and not local_write and self._generation is not None and recent:
             return False
         with self._lock:
             self._checked_at = now
+            self._local_version = self.store.local_version
             generation = self.store.generation()
             if generation == self._generation:
                 return False

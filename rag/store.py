@@ -79,6 +79,14 @@ class ChromaStore:
         self.prefix = prefix
         self.dimension = dimension
         self._collections: dict[str, Any] = {}
+        # Read cache of sentences and document metadata: dropped on every write made here, and
+        # within `cache_check_s` of a write made by another process (the generation token).
+        self.cache_check_s = 1.0
+        self.local_version = 0
+        self._cache_generation: str | None = None
+        self._cache_checked = 0.0
+        self._sentence_cache: dict[str, tuple[list[Sentence], np.ndarray]] = {}
+        self._info_cache: dict[str, DocumentInfo] = {}
 
     @classmethod
     def from_settings(cls, settings: Settings, *, dimension: int = 384) -> ChromaStore:
@@ -141,7 +149,26 @@ class ChromaStore:
         metas = got.get("metadatas") or []
         return str(metas[0].get("generation", "")) if metas and metas[0] else ""
 
+    def invalidate_cache(self) -> None:
+        self._sentence_cache.clear()
+        self._info_cache.clear()
+        self._cache_generation = None
+
+    def _sync_cache(self) -> None:
+        now = time.monotonic()
+        if self._cache_generation is not None and now - self._cache_checked < self.cache_check_s:
+            return
+        self._cache_checked = now
+        generation = self.generation()
+        if generation != self._cache_generation:
+            self.invalidate_cache()
+            self._cache_generation = generation
+        if len(self._sentence_cache) > 50_000:  # bound memory on huge indexes
+            self._sentence_cache.clear()
+
     def bump_generation(self) -> str:
+        self.local_version += 1
+        self.invalidate_cache()
         token = uuid.uuid4().hex
         self.manifest.upsert(
             ids=[STATE_ID],
@@ -232,10 +259,14 @@ class ChromaStore:
         return _info_from_metadata(doc_id, got["metadatas"][0]), got["documents"][0]
 
     def document_infos(self, doc_ids: Sequence[str]) -> dict[str, DocumentInfo]:
-        if not doc_ids:
-            return {}
-        got = self.documents.get(ids=list(dict.fromkeys(doc_ids)), include=["metadatas"])
-        return {i: _info_from_metadata(i, m) for i, m in zip(got["ids"], got["metadatas"])}
+        self._sync_cache()
+        wanted = list(dict.fromkeys(doc_ids))
+        missing = [i for i in wanted if i not in self._info_cache]
+        if missing:
+            got = self.documents.get(ids=missing, include=["metadatas"])
+            for doc_id, meta in zip(got["ids"], got["metadatas"]):
+                self._info_cache[doc_id] = _info_from_metadata(doc_id, meta)
+        return {i: self._info_cache[i] for i in wanted if i in self._info_cache}
 
     def list_documents(self, *, offset: int = 0, limit: int = 50) -> list[DocumentInfo]:
         got = self.documents.get(include=["metadatas"], offset=offset, limit=limit)
@@ -258,12 +289,9 @@ class ChromaStore:
     def query_chunks(
         self, embedding: np.ndarray, *, k: int, filters: Filters | None = None
     ) -> list[ChunkHit]:
-        total = self.chunks.count()
-        if total == 0:
-            return []
         result = self.chunks.query(
             query_embeddings=[np.asarray(embedding, dtype=np.float32).tolist()],
-            n_results=min(k, total),
+            n_results=k,
             where=where_clause(filters),
             include=["metadatas", "documents", "distances"],
         )
@@ -304,23 +332,47 @@ class ChromaStore:
             offset += len(got["ids"])
 
     def sentences_for_chunks(self, chunk_ids: Sequence[str]) -> tuple[list[Sentence], np.ndarray]:
-        if not chunk_ids:
+        """The stored sentences (with their vectors) of these chunks, in chunk order."""
+        self._sync_cache()
+        missing = [c for c in dict.fromkeys(chunk_ids) if c not in self._sentence_cache]
+        if missing:
+            got = self.sentences.get(
+                where={"chunk_id": {"$in": missing}},
+                include=["metadatas", "documents", "embeddings"],
+            )
+            grouped: dict[str, list[int]] = {c: [] for c in missing}
+            for row, meta in enumerate(got["metadatas"]):
+                grouped.setdefault(str(meta["chunk_id"]), []).append(row)
+            vectors = got["embeddings"]
+            for chunk_id, rows in grouped.items():
+                rows.sort(key=lambda r: int(got["metadatas"][r]["start"]))
+                sentences = [
+                    Sentence(
+                        got["ids"][r],
+                        str(got["metadatas"][r]["doc_id"]),
+                        chunk_id,
+                        int(got["metadatas"][r]["start"]),
+                        int(got["metadatas"][r]["end"]),
+                        got["documents"][r],
+                    )
+                    for r in rows
+                ]
+                matrix = (
+                    np.asarray([vectors[r] for r in rows], dtype=np.float32)
+                    if rows
+                    else np.zeros((0, self.dimension), dtype=np.float32)
+                )
+                self._sentence_cache[chunk_id] = (sentences, matrix)
+        sentences_out: list[Sentence] = []
+        matrices: list[np.ndarray] = []
+        for chunk_id in dict.fromkeys(chunk_ids):
+            cached = self._sentence_cache.get(chunk_id)
+            if cached:
+                sentences_out.extend(cached[0])
+                matrices.append(cached[1])
+        if not sentences_out:
             return [], np.zeros((0, self.dimension), dtype=np.float32)
-        got = self.sentences.get(
-            where={"chunk_id": {"$in": list(chunk_ids)}},
-            include=["metadatas", "documents", "embeddings"],
-        )
-        sentences = [
-            Sentence(i, str(m["doc_id"]), str(m["chunk_id"]), int(m["start"]), int(m["end"]), t)
-            for i, m, t in zip(got["ids"], got["metadatas"], got["documents"])
-        ]
-        embeddings = got["embeddings"]
-        matrix = (
-            np.asarray(embeddings, dtype=np.float32)
-            if embeddings is not None and len(embeddings)
-            else np.zeros((0, self.dimension), dtype=np.float32)
-        )
-        return sentences, matrix
+        return sentences_out, np.vstack(matrices)
 
     # -- manifest (source -> what it produced) -----------------------------------------------
 
