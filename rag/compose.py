@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from rag.dates import DateMention
 from rag.evidence import Evidence
-from rag.quantities import Quantity, format_value
+from rag.quantities import Quantity, format_like
 from rag.question import QuestionAnalysis, canonical, content_stems, find_entities, stem
 
 NEGATION_RE = re.compile(
@@ -290,7 +290,7 @@ def comparison_draft(analysis: QuestionAnalysis, evidence: list[Evidence]) -> Dr
     second = cited(ev_b, 2)
     operation = analysis.comparison
     if operation == "sum":
-        result = format_value(qa.value + qb.value, kind, unit)
+        result = format_like(qa.value + qb.value, kind, unit, qa.text + " " + qb.text)
         closing = f"Together that is {result}: {qa.text} plus {qb.text} [1][2]."
         short = result
     elif operation == "ratio" and qb.value:
@@ -299,7 +299,9 @@ def comparison_draft(analysis: QuestionAnalysis, evidence: list[Evidence]) -> Dr
         closing = f"{bigger[0]}'s figure is {result} {smaller[0]}'s: {bigger[2].text} versus {smaller[2].text} [1][2]."
         short = result
     else:
-        difference = format_value(bigger[2].value - smaller[2].value, kind, unit)
+        difference = format_like(
+            bigger[2].value - smaller[2].value, kind, unit, qa.text + " " + qb.text
+        )
         closing = (
             f"{bigger[0]}'s is larger: {bigger[2].text} versus {smaller[2].text}, "
             f"a difference of {difference} [1][2]."

@@ -150,6 +150,27 @@ def find_quantities(text: str) -> list[Quantity]:
     return found
 
 
+LIKE_SCALES = [
+    ("gigawatt", 1e9, "gigawatts"), ("gw", 1e9, "GW"), ("megawatt", 1e6, "megawatts"),
+    ("mw", 1e6, "MW"), ("trillion", 1e12, "trillion"), ("billion", 1e9, "billion"),
+    ("bn", 1e9, "billion"), ("million", 1e6, "million"),
+]  # fmt: skip
+
+
+def format_like(value: float, kind: str, unit: str, example: str) -> str:
+    """A computed amount in the scale its inputs were written in ("0.5 gigawatts", not "500 MW")."""
+    words = set(re.findall(r"[a-z]+", example.lower()))
+    for marker, scale, word in LIKE_SCALES:
+        if marker in words:
+            number = f"{value / scale:,.4g}"
+            if kind == "currency":
+                symbol = {"USD": "$", "EUR": "€", "GBP": "£"}.get(unit, "")
+                return f"{symbol}{number} {word}"
+            if kind == "power":
+                return f"{number} {word}"
+    return format_value(value, kind, unit)
+
+
 def format_value(value: float, kind: str, unit: str) -> str:
     """Human form of a computed amount, in the largest unit that keeps it >= 1."""
     if kind == "currency":
