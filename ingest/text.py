@@ -16,6 +16,7 @@ _BOMS = (
 )
 _LIST_OR_HEADING = re.compile(r"^\s*(?:[-*+•▪◦]\s|\d{1,3}[.)]\s|#{1,6}\s|\|)")
 _TERMINAL = ".!?:;\"'”’)»"
+_WESTERN = ("cp1252", "latin_1", "iso8859_15")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
 
 
@@ -38,9 +39,13 @@ def decode_bytes(data: bytes, *, name: str = "input") -> str:
             return data[: error.start].decode("utf-8")
     from charset_normalizer import from_bytes
 
-    best = from_bytes(data).best()
-    if best is None:
+    matches = list(from_bytes(data))
+    if not matches:
         raise IngestError(f"{name}: binary or undecodable content")
+    # Short texts often tie between code pages; Western announcements are overwhelmingly cp1252.
+    least_chaos = min(match.chaos for match in matches)
+    tied = [match for match in matches if match.chaos == least_chaos]
+    best = next((m for m in tied if m.encoding in _WESTERN), tied[0])
     text = str(best)
     if len(_CONTROL.findall(text)) > max(8, len(text) // 100):
         raise IngestError(f"{name}: binary content, not text")
