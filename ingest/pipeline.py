@@ -165,6 +165,7 @@ class Ingestor:
             if path.is_file()
             and path.suffix.lower() in EXTENSIONS
             and not any(part.startswith(".") for part in path.relative_to(folder).parts)
+            and not path.name.lower().startswith(("readme.", "license.", "changelog."))
         )
         present = set()
         for path in files:
@@ -302,26 +303,35 @@ class Ingestor:
         written = 0
         try:
             vectors = self._embed_all(pending)
-            offset = 0
+            batch, offset = [], 0
             for item in pending:
                 n_chunks = len(item.chunks)
                 n_sentences = sum(len(c.sentences) for c in item.chunks)
                 chunk_vectors = vectors[offset : offset + n_chunks]
                 sentence_vectors = vectors[offset + n_chunks : offset + n_chunks + n_sentences]
                 offset += n_chunks + n_sentences
-                self.store.put_document(item.document, item.chunks, chunk_vectors, sentence_vectors)
-                written += 1
-                run.summary.chunks += n_chunks
-                run.summary.sentences += n_sentences
-                if item.is_new:
-                    run.summary.added += 1
-                else:
-                    run.summary.updated += 1
+                batch.append((item.document, item.chunks, chunk_vectors, sentence_vectors))
+            put_many = getattr(self.store, "put_documents", None)  # one bulk write when offered
+            if put_many is not None:
+                put_many(batch)
+                written = len(batch)
+            else:
+                for document, chunks, chunk_vectors, sentence_vectors in batch:
+                    self.store.put_document(document, chunks, chunk_vectors, sentence_vectors)
+                    written += 1
         except Exception as error:  # e.g. the Chroma server went away: report, keep what's written
             for item in pending[written:]:
                 source = item.document.source
                 run.summary.fail(source, f"{source}: {item.document.doc_id} not stored ({error})")
-            return
+            pending = pending[:written]
+            manifests = []
+        for item in pending:
+            run.summary.chunks += len(item.chunks)
+            run.summary.sentences += sum(len(c.sentences) for c in item.chunks)
+            if item.is_new:
+                run.summary.added += 1
+            else:
+                run.summary.updated += 1
         for write in manifests:
             self.store.manifest_put(write.key, content_hash=write.raw_hash, doc_ids=write.doc_ids)
 
