@@ -194,3 +194,16 @@ def test_records_and_uploads(tmp_path: Path, ingestor: Ingestor, store: ChromaSt
     after = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*") if "data" not in p.parts)
     assert after == [p for p in before if "data" not in p.parts]
     assert assert_offsets_exact(store) > 0
+
+
+def test_the_sample_corpus(ingestor: Ingestor, store: ChromaStore, counting: object) -> None:
+    corpus = Path(__file__).resolve().parents[2] / "examples" / "announcements"
+    summary = ingestor.ingest([corpus])
+    assert summary.failed == [] and summary.added == summary.documents >= 10
+    infos = store.all_document_infos()
+    assert all(i.title and i.source for i in infos)
+    assert sum(i.published is not None for i in infos) >= len(infos) - 2
+    assert assert_offsets_exact(store) == summary.sentences
+    counting.reset()  # type: ignore[attr-defined]
+    again = ingestor.ingest([corpus])
+    assert (again.unchanged, again.chunks, counting.calls) == (summary.documents, 0, 0)  # type: ignore[attr-defined]
