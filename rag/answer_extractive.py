@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 import time
 from collections.abc import Iterator, Sequence
@@ -19,14 +20,25 @@ from rag.compose import (
     single_draft,
 )
 from rag.conversation import standalone_question
-from rag.evidence import Evidence, gather_evidence
+from rag.evidence import FEATURES, Evidence, gather_evidence
 from rag.question import QuestionAnalysis, analyse
 from rag.store import ChromaStore
 from rag.types import Answer, Citation, Embedder, Filters, Retriever
 
-# Calibrated on eval/sets/announcements.jsonl (see eval/README.md): the confidence below
-# which the answerer abstains.
-DEFAULT_THRESHOLD = 0.50
+# Answerability model: a logistic regression over the best sentence's features, fitted by
+# `python -m eval.calibrate` on eval/sets/announcements.jsonl (see eval/README.md); the
+# answerer abstains when the probability that its best sentence answers is below threshold.
+ANSWERABLE_WEIGHTS = {
+    "bias": -6.0,
+    "semantic": 5.0,
+    "lexical": 2.6,
+    "context": 2.2,
+    "entity": 3.8,
+    "type_fit": 1.2,
+    "time_fit": 0.7,
+    "attribute": 3.0,
+}
+DEFAULT_THRESHOLD = 0.5
 
 
 def merge_time_filters(filters: Filters | None, analysis: QuestionAnalysis) -> Filters | None:
@@ -46,17 +58,15 @@ def merge_time_filters(filters: Filters | None, analysis: QuestionAnalysis) -> F
     return merged
 
 
-def confidence(best: Evidence, analysis: QuestionAnalysis) -> float:
-    """How well the best sentence supports an answer; compared with the threshold."""
-    value = best.score
-    if analysis.entities:
-        value -= 0.20 * (1.0 - best.entity)
-    if analysis.qtype in ("number", "date") and best.type_fit < 1.0:
-        value -= 0.10 * (1.0 - best.type_fit)
-    value -= 0.10 * (1.0 - best.context)
-    if analysis.qtype == "number":
-        value -= 0.25 * (1.0 - best.attribute)
-    return value
+def confidence(
+    best: Evidence, analysis: QuestionAnalysis, weights: dict[str, float] | None = None
+) -> float:
+    """Probability that the best sentence answers the question; compared with the threshold."""
+    weights = ANSWERABLE_WEIGHTS if weights is None else weights
+    z = weights.get("bias", 0.0) + sum(
+        getattr(best, name) * weights.get(name, 0.0) for name in FEATURES
+    )
+    return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
 
 
 def abstain_text(question: str) -> str:

@@ -115,6 +115,18 @@ def _compatible(asked: Quantity, stated: Quantity) -> bool:
     return 0.95 <= ratio <= 1.05
 
 
+GENERIC_NAMES = frozenset(
+    "AI CEO CFO CTO GPU GPUs TPU TPUs CPU CPUs US U.S UK EU IPO API APIs LLM LLMs Inc LLC "
+    "Series The This That It".split()
+)
+
+
+def _named_elsewhere(word: str, context: str) -> bool:
+    """A sentence-initial capitalised word counts as a name only if it is capitalised mid-sentence
+    somewhere in its chunk too ("Nvidia said" yes, "Electricity for the site" no)."""
+    return re.search(rf"[a-z,;:]\s+{re.escape(word)}\b", context) is not None
+
+
 def short_answer_for(analysis: QuestionAnalysis, evidence: Evidence) -> str | None:
     qtype = analysis.qtype
     if qtype == "number":
@@ -134,14 +146,17 @@ def short_answer_for(analysis: QuestionAnalysis, evidence: Evidence) -> str | No
         return None
     if qtype == "entity":
         asked_words = {w for e in analysis.entities for w in e.lower().split()}
+        text = evidence.sentence.text
         names = [
             (s, e, name)
-            for s, e, name in find_entities(evidence.sentence.text)
+            for s, e, name in find_entities(text, skip_first=False)
             if not asked_words & set(name.lower().replace("-", " ").split())
+            and name not in GENERIC_NAMES
+            and (s > 0 or " " in name or _named_elsewhere(name, evidence.chunk.text))
         ]
         if not names:
             return None
-        anchors = _term_positions(analysis, evidence.sentence.text)
+        anchors = _term_positions(analysis, text)
         return names[_nearest([(s, e) for s, e, _ in names], anchors)][2]
     if qtype == "yes_no":
         return yes_no(analysis, evidence)
@@ -169,23 +184,26 @@ def cited(evidence: Evidence, number: int, *, with_date: bool = True) -> str:
     return f"{body}{when} [{number}]{end or '.'}"
 
 
+SLOT_MARGIN = 0.15  # how far below the best sentence one holding the wanted slot may score
+
+
 def single_draft(analysis: QuestionAnalysis, evidence: list[Evidence]) -> Draft:
     best = evidence[0]
-    chosen = [best]
     short = short_answer_for(analysis, best)
     if short is None and analysis.qtype in ("number", "date", "entity"):
-        # A neighbouring sentence of the same document may hold the figure the best one lacks.
-        for other in evidence[1:6]:
-            if other.doc_id == best.doc_id and abs(other.position - best.position) <= 2:
-                short = short_answer_for(analysis, other)
-                if short is not None and other.score >= best.score - 0.12:
-                    chosen.append(other)
-                    break
-                short = None
-    sentences = [cited(item, n) for n, item in enumerate(chosen, 1)]
+        # The best-scoring sentence may lack the figure, date or name asked for; a close
+        # runner-up that holds it answers better than a guess.
+        for other in evidence[1:12]:
+            if other.score < best.score - SLOT_MARGIN:
+                break
+            short = short_answer_for(analysis, other)
+            if short is not None:
+                best = other
+                break
+    sentences = [cited(best, 1)]
     if analysis.qtype == "yes_no" and short:
         sentences[0] = f"{short}: {sentences[0]}"
-    return Draft(" ".join(sentences), chosen, short)
+    return Draft(" ".join(sentences), [best], short)
 
 
 def _slot(analysis: QuestionAnalysis, evidence: Evidence) -> tuple[str, float] | None:

@@ -17,15 +17,22 @@ from rag.question import QuestionAnalysis, canonical, content_stems, find_entiti
 from rag.store import ChromaStore
 from rag.types import ScoredChunk, Sentence
 
-# Weights of the evidence score; fitted on the shipped question set (see eval/README.md).
-WEIGHTS = {
+FEATURES = ("semantic", "lexical", "context", "entity", "type_fit", "time_fit", "attribute")
+# Weights of the sentence ranking score, fitted by `python -m eval.calibrate` (logistic
+# regression: does this sentence hold a gold answer?) on eval/sets/announcements.jsonl.
+RANK_WEIGHTS = {
     "semantic": 0.42,
     "lexical": 0.22,
     "context": 0.08,
     "entity": 0.12,
     "type_fit": 0.10,
     "time_fit": 0.06,
+    "attribute": 0.0,
 }
+
+
+def rank_score(evidence: Evidence, weights: dict[str, float]) -> float:
+    return sum(getattr(evidence, name) * weights.get(name, 0.0) for name in FEATURES)
 
 
 @dataclass
@@ -39,7 +46,7 @@ class Evidence:
     context: float = 0.0
     entity: float = 0.0
     type_fit: float = 0.0
-    time_fit: float = 0.0
+    time_fit: float = 0.5  # neutral when the question names no time frame
     attribute: float = 1.0  # 1 when the sentence speaks of the attribute the question asks about
     score: float = 0.0
     quantities: list[Quantity] = field(default_factory=list)
@@ -113,6 +120,8 @@ def _type_fit(analysis: QuestionAnalysis, evidence: Evidence, question_entities:
 
 def _time_fit(analysis: QuestionAnalysis, evidence: Evidence, newest_day: int) -> float:
     frame = analysis.time
+    if frame.is_empty:
+        return 0.5
     fit = 0.0
     if frame.years:
         mentioned = {d.year for d in evidence.dates if d.year}
@@ -136,8 +145,10 @@ def gather_evidence(
     question_vector: np.ndarray,
     chunks: list[ScoredChunk],
     store: ChromaStore,
+    weights: dict[str, float] | None = None,
 ) -> list[Evidence]:
     """Every sentence of `chunks`, scored; best first."""
+    weights = RANK_WEIGHTS if weights is None else weights
     if not chunks:
         return []
     rank_of = {c.chunk_id: rank for rank, c in enumerate(chunks)}
@@ -178,9 +189,7 @@ def gather_evidence(
         )
         evidence.type_fit = _type_fit(analysis, evidence, question_entities)
         evidence.time_fit = _time_fit(analysis, evidence, newest_day)
-        evidence.score = sum(getattr(evidence, name) * w for name, w in WEIGHTS.items())
-        if analysis.time.is_empty:
-            evidence.score += WEIGHTS["time_fit"] * 0.5  # neutral when time doesn't matter
+        evidence.score = rank_score(evidence, weights)
         found.append(evidence)
     found.sort(key=lambda e: (-e.score, e.chunk_rank, e.sentence.start))
     return found

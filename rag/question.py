@@ -102,6 +102,9 @@ NOT_ENTITIES = frozenset(
 )
 
 
+TITLE_WORDS = frozenset("CEO CFO CTO COO Chief Head President Chairman Founder Director".split())
+
+
 def find_entities(text: str, *, skip_first: bool = True) -> list[tuple[int, int, str]]:
     """Capitalised phrases (companies, products, people); sentence-initial common words skipped."""
     found = []
@@ -112,6 +115,8 @@ def find_entities(text: str, *, skip_first: bool = True) -> list[tuple[int, int,
             words = words[1:]
         if not words:
             continue
+        while len(words) > 2 and words[0] in TITLE_WORDS and words[1] == "of":
+            words = words[2:]  # "CEO of Platte Valley Energy" -> the company
         phrase = " ".join(words)
         start = match.start() + match.group(0).index(words[0])
         if skip_first and start == 0 and len(words) == 1 and words[0].lower() in STOPWORDS:
@@ -200,6 +205,10 @@ def analyse(question: str) -> QuestionAnalysis:
         analysis.qtype = "date"
     elif NUMBER_CUE.search(text):
         analysis.qtype = "number"
+    elif re.match(r"^what\b", text, re.I) and stems & {
+        stem(w) for w in CURRENCY_CUES | POWER_CUES | PERCENT_CUES
+    }:
+        analysis.qtype = "number"  # "What is Meta's campus capacity?"
     elif ENTITY_START.search(text):
         analysis.qtype = "entity"
     elif YES_NO_START.search(text):

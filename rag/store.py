@@ -188,58 +188,78 @@ class ChromaStore:
         sentence_embeddings: np.ndarray,
     ) -> None:
         """Replace everything stored for `document.doc_id` with this version."""
-        sentences = [s for chunk in chunks for s in chunk.sentences]
-        if len(chunk_embeddings) != len(chunks) or len(sentence_embeddings) != len(sentences):
-            raise ValueError(f"embedding count mismatch for document {document.doc_id}")
-        self._delete_parts(document.doc_id)
-        day = day_number(document.published)
-        common = {"doc_id": document.doc_id, "published_day": day, "source": document.source}
-        for part in self._batches(len(chunks)):
-            batch = chunks[part]
-            self.chunks.add(
-                ids=[c.chunk_id for c in batch],
-                embeddings=chunk_embeddings[part].tolist(),
-                documents=[c.text for c in batch],
-                metadatas=[
-                    {**common, "index": c.index, "start": c.start, "end": c.end} for c in batch
-                ],
+        self.put_documents([(document, chunks, chunk_embeddings, sentence_embeddings)])
+
+    def put_documents(
+        self, items: Sequence[tuple[Document, Sequence[Chunk], np.ndarray, np.ndarray]]
+    ) -> None:
+        """Replace many documents in few Chroma calls: old parts deleted, then chunks, sentences
+        and finally the document records, so a crash never leaves a record without its parts."""
+        if not items:
+            return
+        existing = set(self.documents.get(ids=[d.doc_id for d, *_ in items], include=[])["ids"])
+        chunk_rows: list[tuple[str, Any, str, dict[str, Any]]] = []
+        sentence_rows: list[tuple[str, Any, str, dict[str, Any]]] = []
+        doc_rows: list[tuple[str, Any, str, dict[str, Any]]] = []
+        for document, chunks, chunk_embeddings, sentence_embeddings in items:
+            sentences = [s for chunk in chunks for s in chunk.sentences]
+            if len(chunk_embeddings) != len(chunks) or len(sentence_embeddings) != len(sentences):
+                raise ValueError(f"embedding count mismatch for document {document.doc_id}")
+            if document.doc_id in existing:
+                self._delete_parts(document.doc_id)
+            day = day_number(document.published)
+            common = {"doc_id": document.doc_id, "published_day": day, "source": document.source}
+            for chunk, vector in zip(chunks, chunk_embeddings, strict=True):
+                meta = {**common, "index": chunk.index, "start": chunk.start, "end": chunk.end}
+                chunk_rows.append((chunk.chunk_id, vector, chunk.text, meta))
+            for sentence, vector in zip(sentences, sentence_embeddings, strict=True):
+                meta = {**common, "chunk_id": sentence.chunk_id, "start": sentence.start}
+                meta["end"] = sentence.end
+                sentence_rows.append((sentence.sentence_id, vector, sentence.text, meta))
+            doc_rows.append(
+                (document.doc_id, self._centroid(chunk_embeddings), document.text,
+                 self._document_metadata(document, len(chunks), len(sentences)))
+            )  # fmt: skip
+        self._write(self.chunks, chunk_rows, upsert=False)
+        self._write(self.sentences, sentence_rows, upsert=False)
+        self._write(self.documents, doc_rows, upsert=True)
+        self.bump_generation()
+
+    def _write(
+        self, collection: Any, rows: list[tuple[str, Any, str, dict[str, Any]]], *, upsert: bool
+    ) -> None:
+        for part in self._batches(len(rows)):
+            batch = rows[part]
+            write = collection.upsert if upsert else collection.add
+            write(
+                ids=[r[0] for r in batch],
+                embeddings=np.asarray([r[1] for r in batch], dtype=np.float32),
+                documents=[r[2] for r in batch],
+                metadatas=[r[3] for r in batch],
             )
-        for part in self._batches(len(sentences)):
-            sbatch = sentences[part]
-            self.sentences.add(
-                ids=[s.sentence_id for s in sbatch],
-                embeddings=sentence_embeddings[part].tolist(),
-                documents=[s.text for s in sbatch],
-                metadatas=[
-                    {**common, "chunk_id": s.chunk_id, "start": s.start, "end": s.end}
-                    for s in sbatch
-                ],
-            )
+
+    def _centroid(self, chunk_embeddings: np.ndarray) -> np.ndarray:
         if len(chunk_embeddings):
-            centroid = chunk_embeddings.mean(axis=0)
-            centroid = centroid / (np.linalg.norm(centroid) or 1.0)
-        else:
-            centroid = np.zeros(self.dimension, dtype=np.float32)
-            centroid[0] = 1.0
-        meta: dict[str, Any] = {
+            centroid = np.asarray(chunk_embeddings, dtype=np.float32).mean(axis=0)
+            return centroid / (np.linalg.norm(centroid) or 1.0)
+        unit = np.zeros(self.dimension, dtype=np.float32)
+        unit[0] = 1.0
+        return unit
+
+    @staticmethod
+    def _document_metadata(document: Document, n_chunks: int, n_sentences: int) -> dict[str, Any]:
+        return {
             "title": document.title,
             "url": document.url or "",
             "published": document.published.isoformat() if document.published else "",
-            "published_day": day,
+            "published_day": day_number(document.published),
             "source": document.source,
             "content_hash": document.content_hash,
             "guid": document.guid or "",
-            "n_chunks": len(chunks),
-            "n_sentences": len(sentences),
+            "n_chunks": n_chunks,
+            "n_sentences": n_sentences,
             "ingested_at": time.time(),
         }
-        self.documents.upsert(
-            ids=[document.doc_id],
-            embeddings=[centroid.tolist()],
-            documents=[document.text],
-            metadatas=[meta],
-        )
-        self.bump_generation()
 
     def _delete_parts(self, doc_id: str) -> None:
         self.sentences.delete(where={"doc_id": doc_id})
