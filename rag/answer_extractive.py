@@ -16,7 +16,6 @@ from rag.compose import (
     Draft,
     comparison_draft,
     conflict_draft,
-    short_answer_for,
     single_draft,
 )
 from rag.conversation import standalone_question
@@ -39,6 +38,18 @@ ANSWERABLE_WEIGHTS = {
     "attribute": 3.0,
 }
 DEFAULT_THRESHOLD = 0.5
+GATE_MARGIN = 0.15  # how far below the top sentence the best one passing the gates may score
+
+
+def passes_gates(evidence: Evidence, analysis: QuestionAnalysis) -> bool:
+    """Hard conditions for a sentence to answer; a near miss (right company, absent fact)
+    usually fails one: every name asked about is in the source, an amount's sentence speaks
+    of the attribute asked for, and a year asked about is the year spoken of."""
+    if evidence.entity < 0.75:
+        return False
+    if analysis.qtype == "number" and evidence.attribute < 1.0:
+        return False
+    return not (analysis.time.years and evidence.time_fit < 0.5)
 
 
 def merge_time_filters(filters: Filters | None, analysis: QuestionAnalysis) -> Filters | None:
@@ -166,24 +177,28 @@ class ExtractiveAnswerer:
     def _draft(self, analysis: QuestionAnalysis, evidence: list[Evidence]) -> Draft | None:
         if not evidence:
             return None
-        best = evidence[0]
         if analysis.comparison and len(analysis.entities) >= 2:
             draft = comparison_draft(analysis, evidence)
             if draft is not None:
-                draft.confidence = min(confidence(e, analysis) for e in draft.evidence)
-                draft.confidence = max(draft.confidence, self.threshold)
+                draft.confidence = max(
+                    min(confidence(e, analysis) for e in draft.evidence), self.threshold
+                )
                 return draft
-        level = confidence(best, analysis)
+        top = evidence[0].score
+        passing = [
+            e for e in evidence if passes_gates(e, analysis) and e.score >= top - GATE_MARGIN
+        ]
+        if not passing:
+            return None
+        level = confidence(passing[0], analysis)
         if level < self.threshold:
             return None
-        draft = conflict_draft(analysis, evidence, self.threshold, confidence) or single_draft(
-            analysis, evidence
+        draft = conflict_draft(analysis, passing, self.threshold, confidence) or single_draft(
+            analysis, passing
         )
         draft.confidence = level
-        if draft.short_answer is None:
-            draft.short_answer = short_answer_for(analysis, draft.evidence[0])
-        if analysis.qtype in ("number", "date") and draft.short_answer is None:
-            return None  # the sentence matched but holds no figure or date: don't guess
+        if analysis.qtype in ("number", "date", "entity") and draft.short_answer is None:
+            return None  # the sentence matched but holds no figure, date or name: don't guess
         return draft
 
     def _citations(self, draft: Draft) -> list[Citation]:

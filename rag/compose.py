@@ -9,7 +9,14 @@ from dataclasses import dataclass, field
 from rag.dates import DateMention
 from rag.evidence import Evidence
 from rag.quantities import Quantity, format_like
-from rag.question import QuestionAnalysis, canonical, content_stems, find_entities, stem
+from rag.question import (
+    QuestionAnalysis,
+    answer_names,
+    canonical,
+    content_stems,
+    find_entities,
+    stem,
+)
 
 NEGATION_RE = re.compile(
     r"\b(not|no longer|never|declined|denied|won't|isn't|wasn't|didn't)\b", re.I
@@ -115,18 +122,6 @@ def _compatible(asked: Quantity, stated: Quantity) -> bool:
     return 0.95 <= ratio <= 1.05
 
 
-GENERIC_NAMES = frozenset(
-    "AI CEO CFO CTO GPU GPUs TPU TPUs CPU CPUs US U.S UK EU IPO API APIs LLM LLMs Inc LLC "
-    "Series The This That It".split()
-)
-
-
-def _named_elsewhere(word: str, context: str) -> bool:
-    """A sentence-initial capitalised word counts as a name only if it is capitalised mid-sentence
-    somewhere in its chunk too ("Nvidia said" yes, "Electricity for the site" no)."""
-    return re.search(rf"[a-z,;:]\s+{re.escape(word)}\b", context) is not None
-
-
 def short_answer_for(analysis: QuestionAnalysis, evidence: Evidence) -> str | None:
     qtype = analysis.qtype
     if qtype == "number":
@@ -139,24 +134,19 @@ def short_answer_for(analysis: QuestionAnalysis, evidence: Evidence) -> str | No
                 return f"{mention.text} ({mention.resolved})"
             return mention.text
         published = evidence.chunk.document.published
-        if published and re.search(
-            r"\b(announc|unveil|publish|report|releas|launch)", analysis.text, re.I
-        ):
-            return published.isoformat()
+        reported = re.search(
+            r"\b(announc|unveil|publish|report|releas|launch|introduc|debut|come out|came out)",
+            analysis.text,
+            re.I,
+        )
+        if published and (reported or analysis.past):
+            return published.isoformat()  # the event was reported the day the source was published
         return None
     if qtype == "entity":
-        asked_words = {w for e in analysis.entities for w in e.lower().split()}
-        text = evidence.sentence.text
-        names = [
-            (s, e, name)
-            for s, e, name in find_entities(text, skip_first=False)
-            if not asked_words & set(name.lower().replace("-", " ").split())
-            and name not in GENERIC_NAMES
-            and (s > 0 or " " in name or _named_elsewhere(name, evidence.chunk.text))
-        ]
+        names = answer_names(evidence.sentence.text, analysis.entities, evidence.chunk.text)
         if not names:
             return None
-        anchors = _term_positions(analysis, text)
+        anchors = _term_positions(analysis, evidence.sentence.text)
         return names[_nearest([(s, e) for s, e, _ in names], anchors)][2]
     if qtype == "yes_no":
         return yes_no(analysis, evidence)

@@ -6,6 +6,7 @@ Only the question is embedded per query; sentence vectors were stored at ingest 
 from __future__ import annotations
 
 import math
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -13,21 +14,31 @@ import numpy as np
 
 from rag.dates import DateMention, find_dates
 from rag.quantities import Quantity, find_quantities
-from rag.question import QuestionAnalysis, canonical, content_stems, find_entities, stem
+from rag.question import (
+    WORD_RE,
+    QuestionAnalysis,
+    answer_names,
+    canonical,
+    content_stems,
+    stem,
+)
 from rag.store import ChromaStore
 from rag.types import ScoredChunk, Sentence
 
-FEATURES = ("semantic", "lexical", "context", "entity", "type_fit", "time_fit", "attribute")
+FEATURES = (
+    "semantic", "lexical", "context", "entity", "type_fit", "time_fit", "attribute", "prose"
+)  # fmt: skip
 # Weights of the sentence ranking score, fitted by `python -m eval.calibrate` (logistic
 # regression: does this sentence hold a gold answer?) on eval/sets/announcements.jsonl.
 RANK_WEIGHTS = {
-    "semantic": 0.42,
-    "lexical": 0.22,
-    "context": 0.08,
-    "entity": 0.12,
-    "type_fit": 0.10,
-    "time_fit": 0.06,
-    "attribute": 0.0,
+    "semantic": 0.1839,
+    "lexical": 0.0952,
+    "context": 0.1915,
+    "entity": 0.195,
+    "type_fit": 0.1637,
+    "time_fit": 0.1295,
+    "attribute": 0.0356,
+    "prose": 0.0056,
 }
 
 
@@ -48,6 +59,7 @@ class Evidence:
     type_fit: float = 0.0
     time_fit: float = 0.5  # neutral when the question names no time frame
     attribute: float = 1.0  # 1 when the sentence speaks of the attribute the question asks about
+    prose: float = 1.0  # 0 for headings and titles: they summarise but rarely state the facts
     score: float = 0.0
     quantities: list[Quantity] = field(default_factory=list)
     dates: list[DateMention] = field(default_factory=list)
@@ -81,41 +93,77 @@ def _coverage(terms: list[str], bag: set[str], idf: dict[str, float]) -> float:
 
 
 def _entity_coverage(entities: list[str], haystack: str) -> float:
+    """Share of the question's names found in `haystack`. A name counts by the share of its
+    words present ("Unit 1 of the Three Mile Island plant" has all of "Three Mile Island
+    Unit 1"), halved when its first word is missing ("Large 3" is not "Mistral Large 3")."""
     if not entities:
         return 1.0
-    lowered = haystack.lower()
-    found = 0.0
+    present = set(re.findall(r"\w+", haystack.lower()))
+    present |= {w[:-1] for w in present if w.endswith("s")}  # "GPUs" covers "GPU"
+    total = 0.0
     for entity in entities:
-        words = [w for w in entity.lower().split() if len(w) > 1]
-        if entity.lower() in lowered:
-            found += 1.0
-        elif words and any(w in lowered for w in words):
-            found += 0.5
-    return found / len(entities)
+        words = re.findall(r"\w+", entity.lower())
+        if not words:
+            continue
+        share = sum(1 for w in words if w in present) / len(words)
+        total += share if words[0] in present else share * 0.5
+    return total / len(entities)
+
+
+PREDICATE_REACH = 60  # characters: how close a slot must be to a question word to be bound to it
+
+
+def _predicate_positions(analysis: QuestionAnalysis, text: str) -> list[int]:
+    """Where the sentence uses the question's own non-name words ("output", "led", "supply")."""
+    named = {canonical(stem(w)) for e in analysis.entities for w in e.split()}
+    wanted = set(analysis.terms) - named
+    return [m.start() for m in WORD_RE.finditer(text) if canonical(stem(m.group(0))) in wanted]
+
+
+def _bound(spans: list[tuple[int, int]], anchors: list[int]) -> bool:
+    return any(
+        start - PREDICATE_REACH <= anchor <= end + PREDICATE_REACH
+        for start, end in spans
+        for anchor in anchors
+    )
 
 
 def _type_fit(analysis: QuestionAnalysis, evidence: Evidence, question_entities: set[str]) -> float:
+    """1 when the sentence holds the kind of answer asked for next to the question's own words,
+    0.75 when it holds one elsewhere in the sentence, less when it holds none."""
     qtype = analysis.qtype
+    text = evidence.sentence.text
+    spans: list[tuple[int, int]] = []
     if qtype == "number" or analysis.comparison:
         if not evidence.quantities:
             return 0.0
-        if not analysis.wanted_kinds:
-            return 1.0
-        for quantity in evidence.quantities:
-            if quantity.kind in analysis.wanted_kinds and (
-                quantity.kind != "count"
-                or not analysis.count_noun
-                or canonical(stem(quantity.unit)) == canonical(analysis.count_noun)
-            ):
-                return 1.0
-        return 0.25
-    if qtype == "date":
-        return 1.0 if evidence.dates else 0.1
-    if qtype == "entity":
-        asked = {w for e in question_entities for w in e.split()}
-        names = [e.lower().replace("-", " ") for _, _, e in find_entities(evidence.sentence.text)]
-        return 1.0 if any(not asked & set(n.split()) for n in names) else 0.2
-    return 0.5
+        spans = [
+            (q.start, q.end)
+            for q in evidence.quantities
+            if not analysis.wanted_kinds
+            or (
+                q.kind in analysis.wanted_kinds
+                and (
+                    q.kind != "count"
+                    or not analysis.count_noun
+                    or canonical(stem(q.unit)) == canonical(analysis.count_noun)
+                )
+            )
+        ]
+        if not spans:
+            return 0.25
+    elif qtype == "date":
+        spans = [(d.start, d.end) for d in evidence.dates if not d.relative or d.resolved]
+        if not spans:
+            return 0.1
+    elif qtype == "entity":
+        names = answer_names(text, analysis.entities, evidence.chunk.text)
+        if not names:
+            return 0.2
+        spans = [(s, e) for s, e, _ in names]
+    else:
+        return 0.5
+    return 1.0 if _bound(spans, _predicate_positions(analysis, text)) else 0.75
 
 
 def _time_fit(analysis: QuestionAnalysis, evidence: Evidence, newest_day: int) -> float:
@@ -179,6 +227,11 @@ def gather_evidence(
             dates=find_dates(sentence.text, chunk.document.published),
         )
         context_bag = bag | chunk_bags[sentence.chunk_id]
+        stripped = sentence.text.rstrip()
+        if not stripped.endswith((".", "!", "?", '"', "”", "'", ")")) or (
+            stripped == chunk.document.title.strip()
+        ):
+            evidence.prose = 0.0
         if analysis.attributes and not analysis.attributes & bag:
             evidence.attribute = 0.0
         evidence.lexical = _coverage(terms, bag, idf)

@@ -31,6 +31,7 @@ CURRENCY_CUES = frozenset(
     "spent revenue revenues dollars dollar budget capex commitment committed financing loan debt "
     "stake fee fees charge charges sales profit".split()
 )
+GENERIC_AMOUNT_WORDS = frozenset("money dollars dollar % percent percentage".split())
 POWER_CUES = frozenset(
     "capacity power gigawatt gigawatts megawatt megawatts electricity watts".split()
 )
@@ -40,7 +41,8 @@ SYNONYM_GROUPS = [
     "price cost priced charg fee pay paid",
     "invest investment stake fund funding backed back",
     "valuat valu worth",
-    "rais round fund funding financ",
+    "rais round fund funding",
+    "loan debt credit facil financ borrow",
     "launch releas unveil debut introduc announc rollout roll",
     "capac power gigawatt megawatt gw mw",
     "oper onlin activ live",
@@ -94,8 +96,11 @@ def content_stems(text: str) -> list[str]:
     ]
 
 
+_UP = "A-ZÀ-ÖØ-Þ"
+_AL = "a-zA-Z0-9À-ÖØ-öø-ÿ"
 ENTITY_RE = re.compile(
-    r"\b(?:[A-Z][a-zA-Z0-9&.-]*[a-zA-Z0-9]|[a-z]+[A-Z][A-Za-z0-9]*|[A-Z])(?:[\s-](?:[A-Z][a-zA-Z0-9&.-]*|of\b|de\b|\d+\b))*"
+    rf"\b(?:[{_UP}][{_AL}&.:-]*[{_AL}]|[a-z]+[A-Z][{_AL}]*|[{_UP}])"
+    rf"(?:[\s-](?:[{_UP}][{_AL}&.:-]*|of\b|de\b|\d+\b))*"
 )
 NOT_ENTITIES = frozenset(
     QUESTION_WORDS | {"The", "A", "An", "In", "By", "As", "And", "Did", "Does"}
@@ -115,6 +120,8 @@ def find_entities(text: str, *, skip_first: bool = True) -> list[tuple[int, int,
             words = words[1:]
         if not words:
             continue
+        while len(words) > 1 and UNIT_NAME_RE.match(words[0]):
+            words = words[1:]  # "5 GW Anthropic" -> "Anthropic"
         while len(words) > 2 and words[0] in TITLE_WORDS and words[1] == "of":
             words = words[2:]  # "CEO of Platte Valley Energy" -> the company
         phrase = " ".join(words)
@@ -132,6 +139,37 @@ def find_entities(text: str, *, skip_first: bool = True) -> list[tuple[int, int,
     return found
 
 
+NOT_ANSWER_NAME_RE = re.compile(
+    r"^(?:Series [A-Z]\d?|[A-Z][a-z]+-(?:based|backed|powered|owned|led|focused|native|made|class|scale)"
+    r"|(?:[A-Z][a-z]+(?:an|ese|ish|ch) )?AI)$"
+)
+UNIT_NAME_RE = re.compile(r"^(?:[GMkT]Wh?|GB|TB|PB|USD|EUR|GBP|Q[1-4]|H[12])$")
+GENERIC_NAMES = frozenset(
+    "AI CEO CFO CTO GPU GPUs TPU TPUs CPU CPUs US U.S UK EU IPO API APIs LLM LLMs Inc LLC "
+    "Series The This That It Analysts".split()
+)
+
+
+def answer_names(
+    text: str, asked: list[str], context: str, *, skip_first_word: bool = True
+) -> list[tuple[int, int, str]]:
+    """Names in `text` that could answer a who/which question: not asked about, not generic,
+    and a sentence-initial single word only if it is capitalised mid-sentence in `context`
+    ("Nvidia said" yes, "Electricity for the site" no)."""
+    asked_words = {w for e in asked for w in e.lower().replace("-", " ").split()}
+    names = []
+    for start, end, name in find_entities(text, skip_first=False):
+        if name in GENERIC_NAMES or NOT_ANSWER_NAME_RE.match(name):
+            continue
+        if asked_words & set(name.lower().replace("-", " ").split()):
+            continue
+        lone_first_word = start == 0 and " " not in name and skip_first_word
+        if lone_first_word and not re.search(rf"[a-z,;:]\s+{re.escape(name)}\b", context):
+            continue
+        names.append((start, end, name))
+    return names
+
+
 @dataclass
 class QuestionAnalysis:
     text: str
@@ -145,21 +183,24 @@ class QuestionAnalysis:
     # the attribute asked about ("price", "capacity", "funding"), as canonical stems: a figure
     # only answers the question when its sentence speaks of that attribute
     attributes: set[str] = field(default_factory=set)
+    past: bool = False  # "did", "was": the event has happened, so its report date may answer
 
 
 YES_NO_START = re.compile(
     r"^(is|are|was|were|does|do|did|will|has|have|had|can|could|should|would)\b", re.I
 )
 DATE_START = re.compile(
-    r"^(when|by when|what (date|year|month|day|quarter|time)|which (year|month|quarter|date)|"
-    r"in what (year|month|quarter)|how soon|how long until)\b",
+    r"(?:^|, )(?:(?:on|in|by|from|at|during)\s+)?(when|by when|how soon|how long until)\b|"
+    r"\b(what|which) (date|year|month|day|quarter)\b",
     re.I,
 )
 ENTITY_START = re.compile(
-    r"^(who|whom|whose|which (company|companies|firm|firms|organi[sz]ation|startup|lab|provider|"
+    r"(^who|^whom|^whose|^where|\bwhich (?:\w+ )?(?:company|companies|firm|firms|investor|investors|"
+    r"vendor|vendors|utility|partner|startup|start-up|lab|bank|chipmaker|developer)\b|"
+    r"^(which (company|companies|firm|firms|organi[sz]ation|startup|lab|provider|"
     r"cloud|chipmaker|partner|investor|investors|vendor|model|chip|country|city|state|bank|"
     r"utility|carrier|automaker|one)|what (company|firm|organi[sz]ation|startup|lab|chip|model|"
-    r"is the name|city|country|state)|name the|where)\b",
+    r"is the name|city|country|state)|name the)\b)",
     re.I,
 )
 NUMBER_CUE = re.compile(
@@ -175,7 +216,12 @@ COMPARISON_CUES = [
             r"\b(by how much|how much (more|less|larger|bigger|smaller)|difference|gap)\b", re.I
         ),
     ),
-    ("sum", re.compile(r"\b(in total|combined|together|total of|altogether|sum)\b", re.I)),
+    (
+        "sum",
+        re.compile(
+            r"\b(in total|combined|together|total of|altogether|sum|add(?:s|ing|ed)? up)\b", re.I
+        ),
+    ),
     ("ratio", re.compile(r"\b(how many times|ratio|times (larger|bigger|more))\b", re.I)),
     (
         "max",
@@ -192,18 +238,26 @@ def analyse(question: str) -> QuestionAnalysis:
     words = [w.lower() for w in WORD_RE.findall(text)]
     stems = {stem(w) for w in words}
     analysis = QuestionAnalysis(text=text, qtype="other")
-    analysis.entities = [e for _, _, e in find_entities(text)]
+    analysis.entities = [
+        e for _, _, e in find_entities(text) if e not in GENERIC_NAMES and not UNIT_NAME_RE.match(e)
+    ]
     analysis.terms = content_stems(
         " ".join(w for w in text.split() if w.lower() not in QUESTION_WORDS)
     )
     analysis.time = question_time_frame(text)
+    analysis.past = bool(re.search(r"\b(did|was|were|had)\b", text, re.I))
     for name, pattern in COMPARISON_CUES:
         if pattern.search(text):
             analysis.comparison = name
             break
     if DATE_START.search(text):
         analysis.qtype = "date"
-    elif NUMBER_CUE.search(text):
+    elif NUMBER_CUE.search(text) or re.search(
+        r"\b(in (tokens|dollars|gigawatts|megawatts|percent)|what(?:'s| is| was) the "
+        r"(longest|largest|biggest|highest|lowest|maximum|minimum|top|peak))\b",
+        text,
+        re.I,
+    ):
         analysis.qtype = "number"
     elif re.match(r"^what\b", text, re.I) and stems & {
         stem(w) for w in CURRENCY_CUES | POWER_CUES | PERCENT_CUES
@@ -214,16 +268,24 @@ def analyse(question: str) -> QuestionAnalysis:
     elif YES_NO_START.search(text):
         analysis.qtype = "yes_no"
     if analysis.qtype in ("number", "yes_no") or analysis.comparison:
+        # cue words inside names ("Kairos Power") say nothing about the amount asked for
+        named = {w.lower() for e in analysis.entities for w in e.split()}
+        words = [w for w in words if w not in named]
+        stems = {stem(w) for w in words}
         if stems & {stem(w) for w in CURRENCY_CUES} or "$" in text:
             analysis.wanted_kinds.add("currency")
         if stems & {stem(w) for w in POWER_CUES}:
             analysis.wanted_kinds.add("power")
         if stems & {stem(w) for w in PERCENT_CUES} or "%" in text:
             analysis.wanted_kinds.add("percent")
-        cues = CURRENCY_CUES | POWER_CUES | PERCENT_CUES
-        analysis.attributes = {canonical(stem(w)) for w in words if w in cues and w != "%"}
+        cues = (CURRENCY_CUES | POWER_CUES | PERCENT_CUES) - GENERIC_AMOUNT_WORDS
+        cue_stems = {stem(c) for c in cues}
+        analysis.attributes = {canonical(stem(w)) for w in words if stem(w) in cue_stems}
         many = re.search(r"\bhow many\s+(\w+)", text, re.I)
         if many:
             analysis.count_noun = stem(many.group(1))
+            analysis.wanted_kinds.add("count")
+        elif re.search(r"\b(in tokens|context window|context length)\b", text, re.I):
+            analysis.count_noun = stem("tokens")
             analysis.wanted_kinds.add("count")
     return analysis
