@@ -163,7 +163,12 @@ def _type_fit(analysis: QuestionAnalysis, evidence: Evidence, question_entities:
         spans = [(s, e) for s, e, _ in names]
     else:
         return 0.5
-    return 1.0 if _bound(spans, _predicate_positions(analysis, text)) else 0.75
+    if _bound(spans, _predicate_positions(analysis, text)):
+        if qtype == "entity" and analysis.answer_noun:
+            # "Platte Valley Energy, a regional utility" answers "which utility" best
+            return 1.0 if analysis.answer_noun in set(content_stems(text)) else 0.8
+        return 1.0
+    return 0.75
 
 
 def _time_fit(analysis: QuestionAnalysis, evidence: Evidence, newest_day: int) -> float:

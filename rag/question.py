@@ -57,6 +57,7 @@ SYNONYM_GROUPS = [
     "build construct develop",
     "open launch",
     "ceo chief execut",
+    "found founder cofound",
     "locat site where",
 ]
 
@@ -144,6 +145,7 @@ NOT_ANSWER_NAME_RE = re.compile(
     r"|(?:[A-Z][a-z]+(?:an|ese|ish|ch) )?AI)$"
 )
 UNIT_NAME_RE = re.compile(r"^(?:[GMkT]Wh?|GB|TB|PB|USD|EUR|GBP|Q[1-4]|H[12])$")
+DATELINE_RE = re.compile(r"^[A-Z]{2,}(?: [A-Z]{2,})+$")  # "SAN FRANCISCO" opening a release
 GENERIC_NAMES = frozenset(
     "AI CEO CFO CTO GPU GPUs TPU TPUs CPU CPUs US U.S UK EU IPO API APIs LLM LLMs Inc LLC "
     "Series The This That It Analysts".split()
@@ -159,7 +161,9 @@ def answer_names(
     asked_words = {w for e in asked for w in e.lower().replace("-", " ").split()}
     names = []
     for start, end, name in find_entities(text, skip_first=False):
-        if name in GENERIC_NAMES or NOT_ANSWER_NAME_RE.match(name):
+        if name in GENERIC_NAMES or NOT_ANSWER_NAME_RE.match(name) or DATELINE_RE.match(name):
+            continue
+        if re.search(r"-[a-z]", name):  # "AI-powered", "Amsterdam-based": adjectives
             continue
         if asked_words & set(name.lower().replace("-", " ").split()):
             continue
@@ -183,6 +187,7 @@ class QuestionAnalysis:
     # the attribute asked about ("price", "capacity", "funding"), as canonical stems: a figure
     # only answers the question when its sentence speaks of that attribute
     attributes: set[str] = field(default_factory=set)
+    answer_noun: str | None = None  # "utility" in "which utility ...": what the answer is
     past: bool = False  # "did", "was": the event has happened, so its report date may answer
 
 
@@ -245,6 +250,15 @@ def analyse(question: str) -> QuestionAnalysis:
         " ".join(w for w in text.split() if w.lower() not in QUESTION_WORDS)
     )
     analysis.time = question_time_frame(text)
+    noun = re.search(r"\b(?:which|what)\s+(\w+)", text, re.I)
+    if noun and noun.group(1).lower() not in STOPWORDS | {
+        "year",
+        "date",
+        "month",
+        "day",
+        "quarter",
+    }:
+        analysis.answer_noun = canonical(stem(noun.group(1)))
     analysis.past = bool(re.search(r"\b(did|was|were|had)\b", text, re.I))
     for name, pattern in COMPARISON_CUES:
         if pattern.search(text):
