@@ -256,35 +256,55 @@ def conflict_draft(
 SIDES_RE = re.compile(r"\b(?:or|versus|vs\.?|compared (?:to|with)|and|than)\b", re.I)
 
 
-def compared_entities(analysis: QuestionAnalysis) -> list[str]:
-    """The two things compared: the first entity on each side of 'or' / 'versus' / 'and'."""
+def compared_sides(analysis: QuestionAnalysis) -> list[list[str]]:
+    """The two things compared, each as its names: 'OpenAI's deal with AMD or Anthropic's deal
+    with Amazon' -> [[OpenAI, AMD], [Anthropic, Amazon]]."""
+    asked = set(analysis.entities)
     for match in SIDES_RE.finditer(analysis.text):
-        left = [e for _, _, e in find_entities(analysis.text[: match.start()])]
-        right = [e for _, _, e in find_entities(analysis.text[match.end() :], skip_first=False)]
+        left = [e for _, _, e in find_entities(analysis.text[: match.start()]) if e in asked]
+        right = [
+            e
+            for _, _, e in find_entities(analysis.text[match.end() :], skip_first=False)
+            if e in asked
+        ]
         if left and right and left[0] != right[0]:
-            return [left[0], right[0]]
-    return list(dict.fromkeys(analysis.entities))[:2]
+            return [left, right]
+    names = list(dict.fromkeys(analysis.entities))[:2]
+    return [[name] for name in names]
+
+
+def _side_options(
+    analysis: QuestionAnalysis, evidence: list[Evidence], names: list[str]
+) -> list[tuple[float, Evidence, Quantity]]:
+    """Candidate figures for one side, best first: sentences naming more of the side's names,
+    ranked higher, with the figure nearest the question's own words."""
+    options = []
+    for rank, item in enumerate(evidence[:25]):
+        haystack = (item.sentence.text + " " + item.chunk.document.title).lower()
+        named = sum(1 for n in names if n.lower() in haystack)
+        in_sentence = sum(1 for n in names if n.lower() in item.sentence.text.lower())
+        if not named:
+            continue
+        quantity = _pick_quantity(analysis, item)
+        if quantity is None:
+            continue
+        cost = rank - 6 * named - 4 * in_sentence
+        options.append((float(cost), item, quantity))
+    return sorted(options, key=lambda o: o[0])
 
 
 def comparison_draft(analysis: QuestionAnalysis, evidence: list[Evidence]) -> Draft | None:
     """'Which is bigger, A's or B's, and by how much?' / 'How much in total ...?'"""
-    entities = compared_entities(analysis)
-    if len(entities) != 2:
+    sides = compared_sides(analysis)
+    if len(sides) != 2:
         return None
-    sides: list[list[tuple[int, Evidence, Quantity]]] = []
-    for entity in entities:
-        needle = entity.lower()
-        options = [
-            (rank, item, quantity)
-            for rank, item in enumerate(evidence[:20])
-            if needle in (item.sentence.text + " " + item.chunk.document.title).lower()
-            for quantity in wanted_quantities(analysis, item)
-        ]
-        sides.append(options)
+    entities = [side[0] for side in sides]
+    left = _side_options(analysis, evidence, sides[0])
+    right = _side_options(analysis, evidence, sides[1])
     pairs = [
-        (rank_a + rank_b, (entities[0], a, qa), (entities[1], b, qb))
-        for rank_a, a, qa in sides[0]
-        for rank_b, b, qb in sides[1]
+        (cost_a + cost_b, (entities[0], a, qa), (entities[1], b, qb))
+        for cost_a, a, qa in left
+        for cost_b, b, qb in right
         if a is not b and qa.kind == qb.kind and (qa.kind != "count" or qa.unit == qb.unit)
     ]
     if not pairs:
@@ -314,9 +334,12 @@ def comparison_draft(analysis: QuestionAnalysis, evidence: list[Evidence]) -> Dr
             f"{bigger[0]}'s is larger: {bigger[2].text} versus {smaller[2].text}, "
             f"a difference of {difference} [1][2]."
         )
+        wants_amount = re.search(r"\bhow (much|many|large|big)\b", analysis.text, re.I)
         short = difference if operation == "difference" else bigger[0]
+        if operation == "max" and wants_amount:
+            short = bigger[2].text  # "which is bigger, and how much is it?"
         if operation == "min":
-            short = smaller[0]
+            short = smaller[2].text if wants_amount else smaller[0]
     return Draft(
         f"{first} {second} {closing}", [ev_a, ev_b], short, notes={"comparison": operation or ""}
     )

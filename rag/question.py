@@ -174,6 +174,15 @@ def answer_names(
     return names
 
 
+def _named_word(text: str, word: str) -> bool:
+    """A question's first word is a name only when it looks like one ("Google's", "xAI",
+    "AMD"); "Adding up ..." or "Roughly how many ..." are not."""
+    return bool(
+        re.match(rf"{re.escape(word)}(?:'s|’s)\b", text)
+        or re.fullmatch(r"[A-Z0-9]{2,}|[a-z]+[A-Z]\w*|\w*\d\w*", word)
+    )
+
+
 @dataclass
 class QuestionAnalysis:
     text: str
@@ -244,7 +253,11 @@ def analyse(question: str) -> QuestionAnalysis:
     stems = {stem(w) for w in words}
     analysis = QuestionAnalysis(text=text, qtype="other")
     analysis.entities = [
-        e for _, _, e in find_entities(text) if e not in GENERIC_NAMES and not UNIT_NAME_RE.match(e)
+        e
+        for start, _, e in find_entities(text)
+        if e not in GENERIC_NAMES
+        and not UNIT_NAME_RE.match(e)
+        and not (start == 0 and " " not in e and not _named_word(text, e))
     ]
     analysis.terms = content_stems(
         " ".join(w for w in text.split() if w.lower() not in QUESTION_WORDS)
