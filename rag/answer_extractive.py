@@ -20,9 +20,9 @@ from rag.compose import (
 )
 from rag.conversation import standalone_question
 from rag.evidence import FEATURES, Evidence, gather_evidence
-from rag.question import QuestionAnalysis, analyse
+from rag.question import STOPWORDS, WORD_RE, QuestionAnalysis, analyse, find_entities
 from rag.store import ChromaStore
-from rag.types import Answer, Citation, Embedder, Filters, Retriever
+from rag.types import Answer, Citation, Embedder, Filters, Retriever, ScoredChunk
 
 # Answerability model: a logistic regression over the best sentence's features, fitted by
 # `python -m eval.calibrate` on eval/sets/announcements.jsonl (see eval/README.md); the
@@ -41,6 +41,16 @@ DEFAULT_THRESHOLD = 0.5
 GATE_MARGIN = 0.15  # how far below the top sentence the best one passing the gates may score
 
 
+def newest_first(evidence: list[Evidence]) -> list[Evidence]:
+    """'What is X now / the latest X': among comparable sentences the newest source wins."""
+
+    def day(item: Evidence) -> int:
+        published = item.chunk.document.published
+        return published.toordinal() if published else 0
+
+    return sorted(evidence, key=lambda e: (-day(e), -e.score))
+
+
 def passes_gates(evidence: Evidence, analysis: QuestionAnalysis) -> bool:
     """Hard conditions for a sentence to answer; a near miss (right company, absent fact)
     usually fails one: every name asked about is in the source, an amount's sentence speaks
@@ -50,6 +60,21 @@ def passes_gates(evidence: Evidence, analysis: QuestionAnalysis) -> bool:
     if analysis.qtype == "number" and evidence.attribute < 1.0:
         return False
     return not (analysis.time.years and evidence.time_fit < 0.5)
+
+
+def enrich_entities(analysis: QuestionAnalysis, chunks: Sequence[ScoredChunk]) -> None:
+    """Names typed in lower case ("helmsway capacity") are recognised by the sources' own
+    capitalised names, so they count as names the answer must be about."""
+    lowered = f" {' '.join(WORD_RE.findall(analysis.text.lower()))} "
+    known = {e.lower() for e in analysis.entities}
+    for chunk in chunks:
+        for _, _, name in find_entities(chunk.document.title + ". " + chunk.text):
+            key = name.lower()
+            if key in known or len(key) < 3 or key in STOPWORDS:
+                continue
+            if f" {key} " in lowered and not any(key in k for k in known):
+                analysis.entities.append(name)
+                known.add(key)
 
 
 def merge_time_filters(filters: Filters | None, analysis: QuestionAnalysis) -> Filters | None:
@@ -131,6 +156,7 @@ class ExtractiveAnswerer:
             standalone, vector, k=self.top_k, filters=merge_time_filters(filters, analysis)
         )
         retrieved = time.perf_counter()
+        enrich_entities(analysis, chunks)
         evidence = gather_evidence(analysis, np.asarray(vector), chunks, self.store)
         draft = self._draft(analysis, evidence)
         answered = time.perf_counter()
@@ -190,6 +216,8 @@ class ExtractiveAnswerer:
         ]
         if not passing:
             return None
+        if analysis.time.latest:
+            passing = newest_first(passing)
         level = confidence(passing[0], analysis)
         if level < self.threshold:
             return None

@@ -158,7 +158,10 @@ def annotate(evidence: Evidence) -> str:
     text = evidence.sentence.text
     for mention in sorted(evidence.dates, key=lambda d: d.start, reverse=True):
         if mention.relative and mention.resolved:
-            text = f"{text[: mention.end]} ({mention.resolved}){text[mention.end :]}"
+            end = mention.end
+            possessive = re.match(r"['’]s\b", text[end:])
+            end += possessive.end() if possessive else 0  # "this week's (…) auction"
+            text = f"{text[:end]} ({mention.resolved}){text[end:]}"
     return text.strip()
 
 

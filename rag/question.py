@@ -121,6 +121,8 @@ def find_entities(text: str, *, skip_first: bool = True) -> list[tuple[int, int,
             words = words[1:]
         if not words:
             continue
+        while words and words[-1] in ("of", "de"):
+            words = words[:-1]  # "MHz of" -> "MHz"
         while len(words) > 1 and UNIT_NAME_RE.match(words[0]):
             words = words[1:]  # "5 GW Anthropic" -> "Anthropic"
         while len(words) > 2 and words[0] in TITLE_WORDS and words[1] == "of":
@@ -144,7 +146,7 @@ NOT_ANSWER_NAME_RE = re.compile(
     r"^(?:Series [A-Z]\d?|[A-Z][a-z]+-(?:based|backed|powered|owned|led|focused|native|made|class|scale)"
     r"|(?:[A-Z][a-z]+(?:an|ese|ish|ch) )?AI)$"
 )
-UNIT_NAME_RE = re.compile(r"^(?:[GMkT]Wh?|GB|TB|PB|USD|EUR|GBP|Q[1-4]|H[12])$")
+UNIT_NAME_RE = re.compile(r"^(?:[GMkT]Wh?|[GMkT]Hz|GB|TB|PB|USD|EUR|GBP|Q[1-4]|H[12])$")
 DATELINE_RE = re.compile(r"^[A-Z]{2,}(?: [A-Z]{2,})+$")  # "SAN FRANCISCO" opening a release
 GENERIC_NAMES = frozenset(
     "AI CEO CFO CTO GPU GPUs TPU TPUs CPU CPUs US U.S UK EU IPO API APIs LLM LLMs Inc LLC "
@@ -162,6 +164,8 @@ def answer_names(
     names = []
     for start, end, name in find_entities(text, skip_first=False):
         if name in GENERIC_NAMES or NOT_ANSWER_NAME_RE.match(name) or DATELINE_RE.match(name):
+            continue
+        if UNIT_NAME_RE.match(name):
             continue
         if re.search(r"-[a-z]", name):  # "AI-powered", "Amsterdam-based": adjectives
             continue
@@ -247,6 +251,30 @@ COMPARISON_CUES = [
 ]
 
 
+TERSE_DATE_RE = re.compile(
+    r"\b(timing|date|deadline|start|starts|when|year|schedule|launch date)\b", re.I
+)
+TERSE_ENTITY_RE = re.compile(
+    r"\b(who|which|developer|ceo|cto|cfo|founder|lead investor|partner|supplier|buyer|name)\b",
+    re.I,
+)
+TERSE_NUMBER_WORDS = frozenset(
+    "amount size nameplate total number count mw gw mwh gwh kw tokens users customers".split()
+)
+
+
+def terse_type(text: str, stems: set[str]) -> str:
+    """The answer type of a keyword query with no question word."""
+    amount_cues = {stem(w) for w in CURRENCY_CUES | POWER_CUES | PERCENT_CUES | TERSE_NUMBER_WORDS}
+    if TERSE_ENTITY_RE.search(text):
+        return "entity"
+    if TERSE_DATE_RE.search(text):
+        return "date"
+    if stems & amount_cues:
+        return "number"
+    return "other"
+
+
 def analyse(question: str) -> QuestionAnalysis:
     text = " ".join(question.split())
     words = [w.lower() for w in WORD_RE.findall(text)]
@@ -294,6 +322,8 @@ def analyse(question: str) -> QuestionAnalysis:
         analysis.qtype = "entity"
     elif YES_NO_START.search(text):
         analysis.qtype = "yes_no"
+    elif not re.match(r"^(what|how|why|where|tell|describe|explain)\b", text, re.I):
+        analysis.qtype = terse_type(text, stems)  # search-box style: "helmsway capacity now"
     if analysis.qtype in ("number", "yes_no") or analysis.comparison:
         # cue words inside names ("Kairos Power") say nothing about the amount asked for
         named = {w.lower() for e in analysis.entities for w in e.split()}
