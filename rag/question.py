@@ -39,7 +39,7 @@ PERCENT_CUES = frozenset("percent percentage share proportion %".split())
 # Synonym groups, as stems: a question word matches a source word of the same group.
 SYNONYM_GROUPS = [
     "price cost priced charg fee pay paid",
-    "invest investment stake backed back",
+    "invest investment stake fund funding backed back",
     "valuat valu worth",
     "rais round fund funding",
     "loan debt credit facil financ borrow",
