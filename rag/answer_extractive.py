@@ -20,7 +20,7 @@ from rag.compose import (
 )
 from rag.conversation import standalone_question
 from rag.evidence import FEATURES, Evidence, gather_evidence
-from rag.question import STOPWORDS, WORD_RE, QuestionAnalysis, analyse, find_entities
+from rag.question import NUMBER_TOKEN, STOPWORDS, WORD_RE, QuestionAnalysis, analyse, find_entities
 from rag.store import ChromaStore
 from rag.types import Answer, Citation, Embedder, Filters, Retriever, ScoredChunk
 
@@ -60,6 +60,10 @@ def passes_gates(evidence: Evidence, analysis: QuestionAnalysis) -> bool:
         return False
     if analysis.qtype == "number" and evidence.attribute < 1.0:
         return False
+    if analysis.qtype != "yes_no" and analysis.required_numbers:
+        context = set(re.findall(NUMBER_TOKEN, evidence.chunk.text))
+        if not set(analysis.required_numbers) <= context:
+            return False
     return not (analysis.time.years and evidence.time_fit < 0.5)
 
 

@@ -10,8 +10,10 @@ from rag.dates import DateMention
 from rag.evidence import Evidence
 from rag.quantities import Quantity, format_like
 from rag.question import (
+    REPORT_VERB_RE,
     QuestionAnalysis,
     answer_names,
+    asks_report_date,
     canonical,
     content_stems,
     find_entities,
@@ -129,18 +131,16 @@ def short_answer_for(analysis: QuestionAnalysis, evidence: Evidence) -> str | No
         return _lower_first(quantity.text) if quantity else None
     if qtype == "date":
         mention = _pick_date(analysis, evidence)
+        published = evidence.chunk.document.published
+        reported = asks_report_date(analysis) and REPORT_VERB_RE.search(analysis.text)
+        if published and reported and (mention is None or mention.relative):
+            return published.isoformat()  # announced the day the source was published
         if mention is not None:
             if mention.relative and mention.resolved:
                 return f"{mention.text} ({mention.resolved})"
             return mention.text
-        published = evidence.chunk.document.published
-        reported = re.search(
-            r"\b(announc|unveil|publish|report|releas|launch|introduc|debut|come out|came out)",
-            analysis.text,
-            re.I,
-        )
-        if published and (reported or analysis.past):
-            return published.isoformat()  # the event was reported the day the source was published
+        if published and asks_report_date(analysis):
+            return published.isoformat()
         return None
     if qtype == "entity":
         names = answer_names(evidence.sentence.text, analysis.entities, evidence.chunk.text)

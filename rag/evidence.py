@@ -18,6 +18,7 @@ from rag.question import (
     WORD_RE,
     QuestionAnalysis,
     answer_names,
+    asks_report_date,
     canonical,
     content_stems,
     stem,
@@ -98,15 +99,24 @@ def _entity_coverage(entities: list[str], haystack: str) -> float:
     Unit 1"), halved when its first word is missing ("Large 3" is not "Mistral Large 3")."""
     if not entities:
         return 1.0
-    present = set(re.findall(r"\w+", haystack.lower()))
+    exact = set(re.findall(r"\w+", haystack))
+    present = {w.lower() for w in exact}
     present |= {w[:-1] for w in present if w.endswith("s")}  # "GPUs" covers "GPU"
     total = 0.0
     for entity in entities:
-        words = re.findall(r"\w+", entity.lower())
+        raw_words = re.findall(r"\w+", entity)
+        words = [w.lower() for w in raw_words]
         if not words:
             continue
-        share = sum(1 for w in words if w in present) / len(words)
-        total += share if words[0] in present else share * 0.5
+        if any(w.isdigit() and w not in present for w in words):
+            continue  # "PASI 90" is not "PASI 75": a name's number must match
+        # short capitals ("US", "EU") must match as capitals: "us" is a pronoun
+        found = [
+            (raw in exact) if raw.isupper() and len(raw) <= 3 else (low in present)
+            for raw, low in zip(raw_words, words, strict=True)
+        ]
+        share = sum(found) / len(words)
+        total += share if found[0] else share * 0.5
     return total / len(entities)
 
 
@@ -155,7 +165,8 @@ def _type_fit(analysis: QuestionAnalysis, evidence: Evidence, question_entities:
     elif qtype == "date":
         spans = [(d.start, d.end) for d in evidence.dates if not d.relative or d.resolved]
         if not spans:
-            return 0.1
+            published = evidence.chunk.document.published
+            return 0.75 if published and asks_report_date(analysis) else 0.1
     elif qtype == "entity":
         names = answer_names(text, analysis.entities, evidence.chunk.text)
         if not names:

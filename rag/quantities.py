@@ -45,7 +45,7 @@ _UNIT = "|".join(sorted((re.escape(u) for u in UNITS), key=len, reverse=True))
 QUANTITY_RE = re.compile(
     rf"(?:(?P<approx>{APPROXIMATORS})\s+)?"
     rf"(?P<currency>US\$|\$|€|£|¥|USD\s?|EUR\s?|GBP\s?)?"
-    rf"(?P<num>{_NUMBER}|\b(?:{_WORDNUM})\b)"
+    rf"(?<![A-Za-z])(?P<num>{_NUMBER}|\b(?:{_WORDNUM})\b)"
     rf"(?:[\s-]?(?P<scale>(?:{_SCALE}))\b)?"
     rf"(?:[\s-]?(?P<unit>{_UNIT})(?![\w]))?"
     rf"(?:\s(?P<noun>[A-Za-z][\w-]*(?:\s(?:GPUs|TPUs|chips|accelerators|servers|units|processors|centers|centres|campuses|sites|customers|users))?))?",

@@ -149,7 +149,7 @@ NOT_ANSWER_NAME_RE = re.compile(
 UNIT_NAME_RE = re.compile(r"^(?:[GMkT]Wh?|[GMkT]Hz|GB|TB|PB|USD|EUR|GBP|Q[1-4]|H[12])$")
 DATELINE_RE = re.compile(r"^[A-Z]{2,}(?: [A-Z]{2,})+$")  # "SAN FRANCISCO" opening a release
 GENERIC_NAMES = frozenset(
-    "AI CEO CFO CTO GPU GPUs TPU TPUs CPU CPUs US U.S UK EU IPO API APIs LLM LLMs Inc LLC "
+    "AI CEO CFO CTO GPU GPUs TPU TPUs CPU CPUs IPO API APIs LLM LLMs Inc LLC "
     "Series The This That It Analysts".split()
 )
 
@@ -200,6 +200,9 @@ class QuestionAnalysis:
     # the attribute asked about ("price", "capacity", "funding"), as canonical stems: a figure
     # only answers the question when its sentence speaks of that attribute
     attributes: set[str] = field(default_factory=set)
+    # bare numbers that identify what is asked about ("phase 2", "PASI 90", "Unit 1"): a source
+    # that lacks them is about something else
+    required_numbers: list[str] = field(default_factory=list)
     answer_noun: str | None = None  # "utility" in "which utility ...": what the answer is
     past: bool = False  # "did", "was": the event has happened, so its report date may answer
 
@@ -263,6 +266,39 @@ TERSE_NUMBER_WORDS = frozenset(
 )
 
 
+NUMBER_TOKEN = r"\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?"
+
+
+def identifying_numbers(text: str) -> list[str]:
+    """Numbers in a question that are labels, not amounts or years."""
+    from rag.quantities import find_quantities
+
+    amounts = [
+        (q.start, q.end)
+        for q in find_quantities(text)
+        if q.kind != "count"
+        or re.search(r"(?i)\b(million|billion|thousand|trillion|bn|k)\b", q.text)
+    ]
+    found = []
+    for match in re.finditer(rf"(?<![\w.,$€£])(?:{NUMBER_TOKEN})(?![\w.%])", text):
+        if re.fullmatch(r"(?:19|20)\d\d", match.group(0)):
+            continue
+        if any(start <= match.start() < end for start, end in amounts):
+            continue
+        found.append(match.group(0))
+    return found
+
+
+REPORT_VERB_RE = re.compile(
+    r"\b(announc|unveil|publish|report|releas|launch|introduc|debut|come out|came out|sign)", re.I
+)
+
+
+def asks_report_date(analysis: QuestionAnalysis) -> bool:
+    """'When was X announced / did X come out': the source's publication date answers it."""
+    return analysis.qtype == "date" and bool(REPORT_VERB_RE.search(analysis.text) or analysis.past)
+
+
 def terse_type(text: str, stems: set[str]) -> str:
     """The answer type of a keyword query with no question word."""
     amount_cues = {stem(w) for w in CURRENCY_CUES | POWER_CUES | PERCENT_CUES | TERSE_NUMBER_WORDS}
@@ -300,6 +336,7 @@ def analyse(question: str) -> QuestionAnalysis:
         "quarter",
     }:
         analysis.answer_noun = canonical(stem(noun.group(1)))
+    analysis.required_numbers = identifying_numbers(text)
     analysis.past = bool(re.search(r"\b(did|was|were|had)\b", text, re.I))
     for name, pattern in COMPARISON_CUES:
         if pattern.search(text):
