@@ -43,7 +43,8 @@ def markers(text: str) -> list[int]:
 
 
 def strip_markers(text: str) -> str:
-    return re.sub(r"\s+([.,;:!?])", r"\1", MARKER_GROUP_RE.sub("", text)).strip()
+    without = re.sub(rf"\s*{MARKER_GROUP_RE.pattern}", "", text)
+    return re.sub(r"\s+([.,;:!?])", r"\1", without).strip()
 
 
 @lru_cache(maxsize=1)
