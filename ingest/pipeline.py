@@ -26,7 +26,7 @@ from rag.config import Settings
 from rag.store import ChromaStore
 from rag.types import Chunk, Document, Embedder
 
-PARSER_VERSION = "1"  # bump when parsing changes, so every source is read again
+PARSER_VERSION = "2"  # bump when parsing changes, so every source is read again
 FLUSH_TEXTS = 8192  # pending chunk + sentence texts before embedding and writing a batch
 EMBED_CALL_TEXTS = 2048  # texts per embed() call: large batches, still a moving progress bar
 __all__ = ["IngestSummary", "Ingestor", "safe_upload_name"]

@@ -10,6 +10,7 @@ from typing import Any
 from rag.types import Chunk, Sentence
 
 _LINE = re.compile(r"[^\n]+")
+_CAMEL_START = re.compile(r"(?<=[a-zA-Z0-9][.!?])\s+(?=[a-z]+[A-Z]\w*\s)")
 
 
 @lru_cache(maxsize=1)
@@ -44,7 +45,9 @@ def _line_spans(line: str) -> Iterator[tuple[int, int]]:
         cursor = found + len(stripped)
     if not starts or starts[0] != 0:
         starts.insert(0, 0)
-    bounds = starts + [len(line)]
+    # pysbd keeps "... on X. xAI also ..." together: a sentence may open with a camel-case name.
+    starts += [m.end() for m in _CAMEL_START.finditer(line)]
+    bounds = sorted(set(starts)) + [len(line)]
     for begin, end in zip(bounds, bounds[1:]):
         begin, end = _trimmed(line, begin, end)
         if end > begin:

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from rag.dates import DateMention
-from rag.evidence import Evidence
+from rag.evidence import PREDICATE_REACH, Evidence, predicate_positions
 from rag.quantities import Quantity, format_like
 from rag.question import (
     REPORT_VERB_RE,
@@ -21,7 +21,9 @@ from rag.question import (
 )
 
 NEGATION_RE = re.compile(
-    r"\b(not|no longer|never|declined|denied|won't|isn't|wasn't|didn't)\b", re.I
+    r"\b(not|no longer|never|neither|nor|declined|denied|without|rather than|instead of|"
+    r"won't|isn't|wasn't|didn't|hasn't|haven't|no plans|yet to)\b",
+    re.I,
 )
 WORD_SPAN_RE = re.compile(r"[A-Za-z0-9$%]+(?:[.'-][A-Za-z0-9]+)*")
 
@@ -108,9 +110,22 @@ def yes_no(analysis: QuestionAnalysis, evidence: Evidence) -> str:
         same_kind = [q for q in stated if q.kind == question_amount.kind]
         if same_kind and not any(_compatible(question_amount, q) for q in same_kind):
             return "No"
-    if NEGATION_RE.search(evidence.sentence.text) and not NEGATION_RE.search(analysis.text):
+    if negates(analysis, evidence):
         return "No"
     return "Yes"
+
+
+def negates(analysis: QuestionAnalysis, evidence: Evidence) -> bool:
+    """The sentence denies what is asked: a negation next to the question's own words."""
+    if NEGATION_RE.search(analysis.text):
+        return False
+    text = evidence.sentence.text
+    anchors = predicate_positions(analysis, text)
+    return any(
+        abs(anchor - match.start()) <= PREDICATE_REACH
+        for match in NEGATION_RE.finditer(text)
+        for anchor in anchors
+    )
 
 
 def _compatible(asked: Quantity, stated: Quantity) -> bool:
@@ -192,6 +207,12 @@ def single_draft(analysis: QuestionAnalysis, evidence: list[Evidence]) -> Draft:
             short = short_answer_for(analysis, other)
             if short is not None:
                 best = other
+                break
+    if analysis.qtype == "yes_no":
+        # A close runner-up that denies the claim outweighs a sentence that merely mentions it.
+        for other in evidence[1:4]:
+            if other.score >= best.score - SLOT_MARGIN and negates(analysis, other):
+                best, short = other, "No"
                 break
     sentences = [cited(best, 1)]
     if analysis.qtype == "yes_no" and short:

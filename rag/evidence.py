@@ -123,7 +123,7 @@ def _entity_coverage(entities: list[str], haystack: str) -> float:
 PREDICATE_REACH = 60  # characters: how close a slot must be to a question word to be bound to it
 
 
-def _predicate_positions(analysis: QuestionAnalysis, text: str) -> list[int]:
+def predicate_positions(analysis: QuestionAnalysis, text: str) -> list[int]:
     """Where the sentence uses the question's own non-name words ("output", "led", "supply")."""
     named = {canonical(stem(w)) for e in analysis.entities for w in e.split()}
     wanted = set(analysis.terms) - named
@@ -174,7 +174,7 @@ def _type_fit(analysis: QuestionAnalysis, evidence: Evidence, question_entities:
         spans = [(s, e) for s, e, _ in names]
     else:
         return 0.5
-    if _bound(spans, _predicate_positions(analysis, text)):
+    if _bound(spans, predicate_positions(analysis, text)):
         if qtype == "entity" and analysis.answer_noun:
             # "Platte Valley Energy, a regional utility" answers "which utility" best
             return 1.0 if analysis.answer_noun in set(content_stems(text)) else 0.8
