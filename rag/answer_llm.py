@@ -16,6 +16,7 @@ from rag.question import analyse
 from rag.store import ChromaStore
 from rag.support import (
     SUPPORT_THRESHOLD,
+    is_instruction,
     split_sentences_with_markers,
     strip_markers,
     support_score,
@@ -50,12 +51,6 @@ ABSTAIN_RE = re.compile(
     re.IGNORECASE,
 )
 SHORT_ANSWER_RE = re.compile(r"^\s*\**short answer\**\s*:\s*(?P<short>.*?)\s*$", re.I | re.M)
-# Sentences that talk to the model are never evidence, even when quoted exactly.
-INSTRUCTION_RE = re.compile(
-    r"\b(?:ignore|disregard|forget|override)\b.{0,40}\b(?:instructions?|prompts?|rules|guidelines)\b"
-    r"|\byou are now\b|\bsystem prompt\b|\bas an ai\b",
-    re.IGNORECASE | re.DOTALL,
-)
 BULLET_RE = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s+")
 SOURCE_TAG_RE = re.compile(r"<\s*/?\s*source\b", re.IGNORECASE)
 
@@ -330,7 +325,7 @@ class OpenAILikeAnswerer:
             Span(a.start, b.end, chunk.text[a.start - chunk.start : b.end - chunk.start])
             for a, b in zip(usable, usable[1:])
         ]
-        return [span for span in singles + pairs if not INSTRUCTION_RE.search(span.quote)]
+        return [span for span in singles + pairs if not is_instruction(span.quote)]
 
     def verify(self, body: str, chunks: list[ScoredChunk]) -> tuple[str, list[Citation], int]:
         """Keep the sentences a cited source supports; renumber citations by first use."""

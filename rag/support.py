@@ -31,6 +31,18 @@ META_STEMS = frozenset(
     "describ accord provid text passag".split()
 )
 
+# Sentences that talk to a model ("ignore previous instructions ...") are never evidence.
+INSTRUCTION_RE = re.compile(
+    r"\b(?:ignore|disregard|forget|override)\b.{0,40}\b(?:instructions?|prompts?|rules|guidelines)\b"
+    r"|\byou are now\b|\bsystem prompt\b|\bas an ai\b",
+    re.IGNORECASE | re.DOTALL,
+)
+
+
+def is_instruction(text: str) -> bool:
+    """A prompt-injection attempt inside a source: citing it would let the source steer answers."""
+    return bool(INSTRUCTION_RE.search(text))
+
 
 def markers(text: str) -> list[int]:
     """The source numbers cited in `text`, in order, without repeats ("[1][2]", "[1, 2]")."""

@@ -21,7 +21,16 @@ class Reply:
     text: str = ""
     status: int = 200  # anything else is sent as an OpenAI-style error body
     delay_s: float = 0.0  # before the first byte (a slow or hung model)
+    chunk_delay_s: float = 0.0  # between streamed chunks (a model still generating)
     headers: dict[str, str] = field(default_factory=dict)
+
+
+class _QuietServer(ThreadingHTTPServer):
+    daemon_threads = True
+    block_on_close = False  # a hung reply must not hold up teardown
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        return  # clients that time out hang up mid-reply; that is the point of those tests
 
 
 @dataclass
@@ -29,7 +38,7 @@ class FakeLLMServer:
     script: Script
     model: str = "fake-model"
     requests: list[dict[str, Any]] = field(default_factory=list)
-    _httpd: ThreadingHTTPServer | None = None
+    _httpd: _QuietServer | None = None
     _thread: threading.Thread | None = None
 
     @property
@@ -40,9 +49,7 @@ class FakeLLMServer:
 
     def start(self) -> FakeLLMServer:
         handler = type("BoundHandler", (_Handler,), {"fake": self})
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        self._httpd.daemon_threads = True
-        self._httpd.block_on_close = False  # a hung reply must not hold up teardown
+        self._httpd = _QuietServer(("127.0.0.1", 0), handler)
         self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
         self._thread.start()
         return self
@@ -152,6 +159,7 @@ class _Handler(BaseHTTPRequestHandler):
         event({"role": "assistant", "content": ""}, None)
         for piece in _pieces(reply.text):
             event({"content": piece}, None)
+            time.sleep(reply.chunk_delay_s)
         event({}, "stop")
         self.wfile.write(b"data: [DONE]\n\n")
         self.wfile.flush()
