@@ -1,0 +1,103 @@
+"""create_app(settings, newsdesk=None): the FastAPI app; the lifespan loads one Newsdesk per worker."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import anyio
+import anyio.to_thread
+from fastapi import APIRouter, Depends, FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.staticfiles import StaticFiles
+
+from api.deps import Runtime, rate_limit, require_read
+from api.errors import install_error_handlers
+from api.routers import ask, documents, health, openai_compat, search, static
+from api.security import DeclaredSizeGuard, KeyRing, RateLimiter
+from rag.config import Settings
+from rag.system import Newsdesk
+
+log = logging.getLogger("newsdesk.api")
+
+
+def _load(runtime: Runtime) -> None:
+    """Build the Newsdesk (model + index) off the event loop; /readyz says when it is done."""
+    from rag.system import build_newsdesk
+
+    try:
+        newsdesk = build_newsdesk(runtime.settings)
+        newsdesk.refresh()  # build the keyword index now, not on the first question
+    except Exception as error:
+        log.exception("loading the index and model failed")
+        runtime.load_error = f"loading failed: {type(error).__name__}: {error}"
+        return
+    runtime.newsdesk = newsdesk
+
+
+def _lifespan(runtime: Runtime):  # type: ignore[no-untyped-def]
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        runtime.start()
+        async with anyio.create_task_group() as tasks:
+            if runtime.newsdesk is None:
+                # Serve /healthz (and 503 from /readyz) while the model loads.
+                tasks.start_soon(anyio.to_thread.run_sync, _load, runtime)
+            yield
+            tasks.cancel_scope.cancel()
+
+    return lifespan
+
+
+def _v1_router() -> APIRouter:
+    v1 = APIRouter(prefix="/v1", dependencies=[Depends(rate_limit), Depends(require_read)])
+    v1.include_router(ask.router)
+    v1.include_router(search.router)
+    v1.include_router(documents.router)
+    v1.include_router(openai_compat.router)
+    return v1
+
+
+def create_app(settings: Settings, newsdesk: Newsdesk | None = None) -> FastAPI:
+    """The app for `settings`; pass `newsdesk` to share an already loaded one (tests, embedding)."""
+    runtime = Runtime(
+        settings=settings,
+        keys=KeyRing(settings.api_keys, settings.admin_keys),
+        rate=RateLimiter(settings.rate_limit),
+        newsdesk=newsdesk,
+    )
+    app = FastAPI(
+        title="newsdesk",
+        summary="Answers about announcements, every claim cited to a dated source.",
+        version="1",
+        lifespan=_lifespan(runtime),
+        max_body_size=settings.max_body_bytes,
+    )
+    app.state.runtime = runtime
+    install_error_handlers(app)
+    app.include_router(health.router)
+    app.include_router(_v1_router())
+    app.include_router(static.router)
+    app.mount("/static", StaticFiles(directory=static.STATIC_DIR, check_dir=False), name="static")
+    app.add_middleware(DeclaredSizeGuard, max_body_bytes=settings.max_body_bytes)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST", "DELETE", "OPTIONS"],
+            allow_headers=["Authorization", "Content-Type"],
+            expose_headers=["Retry-After"],
+            max_age=600,
+        )
+    return app
+
+
+def app_from_env() -> FastAPI:
+    """uvicorn factory (`--factory api.app:app_from_env`): Settings from NEWSDESK_* and .env."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    return create_app(Settings())  # type: ignore[call-arg]

@@ -1,0 +1,45 @@
+"""`newsdesk serve`: the HTTP API and the widget, with uvicorn (one Newsdesk per worker)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    @app.command()
+    def serve(
+        host: Annotated[str, typer.Option(help="Address to bind.")] = "127.0.0.1",
+        port: Annotated[int, typer.Option(min=0, max=65535, help="Port to bind.")] = 8000,
+        workers: Annotated[
+            int, typer.Option(min=1, max=64, help="Worker processes (each loads the model).")
+        ] = 1,
+        data_dir: Annotated[
+            Path | None, typer.Option(help="Index folder (NEWSDESK_DATA_DIR).")
+        ] = None,
+        log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "info",
+    ) -> None:
+        """Serve the API (/v1/...), the OpenAPI docs (/docs) and the chat widget (/widget.js)."""
+        import uvicorn
+
+        from rag.config import Settings
+
+        if data_dir is not None:
+            # Workers are separate processes: they read their Settings from the environment.
+            os.environ["NEWSDESK_DATA_DIR"] = str(data_dir)
+        try:
+            Settings()  # type: ignore[call-arg]  # refuse bad configuration before forking
+        except ValueError as error:
+            raise typer.BadParameter(str(error)) from None
+        uvicorn.run(
+            "api.app:app_from_env",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            log_level=log_level,
+            timeout_graceful_shutdown=10,
+        )

@@ -1,0 +1,162 @@
+"""Request dependencies: handlers declare these Annotated aliases and get what they need."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator, Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any, TypeVar, cast
+
+import anyio
+import anyio.to_thread
+from fastapi import Depends, Request
+from filelock import FileLock
+
+from api.errors import ApiError
+from api.security import Access, KeyRing, RateLimiter
+from rag.config import Settings
+from rag.system import Newsdesk
+
+T = TypeVar("T")
+_END = object()
+WORK_THREADS = 4  # concurrent model/Chroma calls per worker; more only queues on 2-16 cores
+
+
+@dataclass
+class Runtime:
+    """What one worker process holds: its one Newsdesk, the keys, limits and locks."""
+
+    settings: Settings
+    keys: KeyRing
+    rate: RateLimiter
+    newsdesk: Newsdesk | None = None
+    load_error: str | None = None
+    streams_in_flight: int = 0
+    _work: anyio.CapacityLimiter | None = None
+    _ingest_lock: anyio.Lock | None = None
+
+    def start(self) -> None:
+        """Create the loop-bound primitives (called inside the lifespan)."""
+        self._work = anyio.CapacityLimiter(WORK_THREADS)
+        self._ingest_lock = anyio.Lock()
+
+    def desk(self) -> Newsdesk:
+        if self.newsdesk is None:
+            message = self.load_error or "the index and model are still loading"
+            raise ApiError(503, "not_ready", message, headers={"Retry-After": "2"})
+        return self.newsdesk
+
+    async def run(self, function: Callable[..., T], *args: Any) -> T:
+        """Blocking work (model, Chroma) in the thread pool, after a cheap index refresh."""
+        desk = self.desk()
+
+        def refreshed() -> T:
+            desk.refresh()
+            return function(*args)
+
+        return await anyio.to_thread.run_sync(refreshed, limiter=self._work)
+
+    async def iterate(self, start: Callable[[], Iterable[T]]) -> AsyncGenerator[T, None]:
+        """Items of a blocking iterator, each produced in the thread pool. Closing this (as a
+        client disconnect does) closes the iterator too, so no work is left running."""
+        self.streams_in_flight += 1
+        iterator: Any = None
+        try:
+            iterator = await self.run(lambda: iter(start()))
+            while True:
+                item = await anyio.to_thread.run_sync(next, iterator, _END, limiter=self._work)
+                if item is _END:
+                    return
+                yield cast(T, item)
+        finally:
+            self.streams_in_flight -= 1
+            close = getattr(iterator, "close", None)
+            if close is not None:
+                with anyio.CancelScope(shield=True):
+                    await anyio.to_thread.run_sync(close)
+
+    async def write(self, function: Callable[..., T], *args: Any) -> T:
+        """Index writes one at a time: an in-process lock, plus a file lock for sibling workers."""
+        desk = self.desk()
+        lock_path = Path(self.settings.data_dir) / "ingest.lock"
+
+        def locked() -> T:
+            lock_path.parent.mkdir(parents=True, exist_ok=True)
+            with FileLock(str(lock_path)):
+                desk.refresh()
+                return function(*args)
+
+        assert self._ingest_lock is not None, "Runtime.start() runs in the lifespan"
+        async with self._ingest_lock:
+            return await anyio.to_thread.run_sync(locked, limiter=self._work)
+
+
+def get_runtime(request: Request) -> Runtime:
+    runtime: Runtime = request.app.state.runtime
+    return runtime
+
+
+RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+
+
+def get_newsdesk(runtime: RuntimeDep) -> Newsdesk:
+    return runtime.desk()
+
+
+def get_settings(runtime: RuntimeDep) -> Settings:
+    return runtime.settings
+
+
+NewsdeskDep = Annotated[Newsdesk, Depends(get_newsdesk)]
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+
+def bearer_token(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    return token.strip()
+
+
+def _unauthorized(message: str) -> ApiError:
+    return ApiError(401, "unauthorized", message, headers={"WWW-Authenticate": "Bearer"})
+
+
+def rate_limit(request: Request, runtime: RuntimeDep) -> None:
+    """One hit per request against the caller's bucket: its key when valid, else its address."""
+    caller = runtime.keys.identity(bearer_token(request))
+    if caller is None:
+        caller = "addr:" + (request.client.host if request.client else "unknown")
+    retry_after = runtime.rate.hit(caller)
+    if retry_after is not None:
+        raise ApiError(
+            429,
+            "rate_limited",
+            f"rate limit {runtime.settings.rate_limit} exceeded; retry in {retry_after:.0f}s",
+            headers={"Retry-After": str(int(retry_after))},
+        )
+
+
+def require_read(request: Request, runtime: RuntimeDep) -> Access:
+    token = bearer_token(request)
+    access = runtime.keys.access(token)
+    if runtime.keys.reads_open or access is not Access.ANONYMOUS:
+        return access
+    raise _unauthorized("a valid API key is required (Authorization: Bearer <key>)")
+
+
+def require_admin(request: Request, runtime: RuntimeDep) -> Access:
+    token = bearer_token(request)
+    access = runtime.keys.access(token)
+    if runtime.keys.writes_open:
+        return access
+    if access is Access.ADMIN or (access is Access.READ and runtime.keys.admin_open):
+        return access
+    if access is Access.READ:
+        raise ApiError(403, "forbidden", "this key may read but not change documents")
+    raise _unauthorized("an admin API key is required (Authorization: Bearer <key>)")
+
+
+ReadAccess = Annotated[Access, Depends(require_read)]
+AdminAccess = Annotated[Access, Depends(require_admin)]

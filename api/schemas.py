@@ -1,0 +1,189 @@
+"""HTTP request and response models (separate from the domain types in rag.types)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from rag.types import Filters
+
+AnswererName = Literal["extractive", "llm"]
+
+
+class FiltersIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    since: date | None = Field(None, description="Only sources published on/after this date.")
+    until: date | None = Field(None, description="Only sources published on/before this date.")
+    sources: list[str] | None = Field(None, description="Only these sources (path or URL).")
+    doc_ids: list[str] | None = Field(None, description="Only these documents.")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> FiltersIn:
+        if self.since and self.until and self.since > self.until:
+            raise ValueError("since must not be after until")
+        return self
+
+    def to_filters(self) -> Filters:
+        return Filters(
+            since=self.since,
+            until=self.until,
+            sources=list(self.sources) if self.sources else None,
+            doc_ids=list(self.doc_ids) if self.doc_ids else None,
+        )
+
+
+class AskRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    question: str = Field(..., min_length=1, examples=["How much capacity comes online by 2026?"])
+    filters: FiltersIn | None = None
+    answerer: AnswererName | None = None
+
+
+class ChatMessage(BaseModel):
+    role: Literal["system", "user", "assistant"]
+    content: str
+
+
+class ChatRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    messages: list[ChatMessage] = Field(..., min_length=1)
+    stream: bool = False
+    filters: FiltersIn | None = None
+    answerer: AnswererName | None = None
+
+
+class CitationOut(BaseModel):
+    id: int
+    doc_id: str
+    title: str
+    url: str | None
+    published: str | None
+    quote: str
+    start: int
+    end: int
+    score: float
+
+
+class AnswerOut(BaseModel):
+    """The Answer contract of DESIGN.md (extra fields pass through)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    question: str
+    answer: str
+    short_answer: str | None
+    abstained: bool
+    citations: list[CitationOut]
+    timings_ms: dict[str, float]
+
+
+class SearchHit(BaseModel):
+    doc_id: str
+    chunk_id: str
+    title: str
+    published: str | None
+    url: str | None
+    score: float
+    text: str
+    start: int
+    end: int
+
+
+class SearchResponse(BaseModel):
+    results: list[SearchHit]
+
+
+class DocumentSummary(BaseModel):
+    doc_id: str
+    title: str
+    url: str | None
+    published: str | None
+    source: str
+    n_chunks: int
+    n_sentences: int
+
+
+class DocumentPage(BaseModel):
+    documents: list[DocumentSummary]
+    total: int
+    offset: int
+    limit: int
+
+
+class DocumentOut(DocumentSummary):
+    text: str = Field(..., description="The exact text that citation offsets index into.")
+    content_hash: str
+
+
+class RecordsIn(BaseModel):
+    documents: list[dict[str, Any]] = Field(..., min_length=1)
+
+
+class UrlIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    url: str = Field(..., pattern=r"^https?://\S+$", max_length=4000)
+
+
+class IngestFailure(BaseModel):
+    source: str
+    error: str
+
+
+class IngestSummaryOut(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    added: int
+    updated: int
+    unchanged: int
+    removed: int
+    documents: int
+    chunks: int
+    failed: list[IngestFailure]
+
+
+class StatsOut(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    documents: int
+    chunks: int
+    sentences: int
+    earliest: str | None
+    latest: str | None
+
+
+# -- OpenAI-compatible chat completions -----------------------------------------------------
+
+
+class OpenAIContentPart(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    type: str
+    text: str | None = None
+
+
+class OpenAIMessage(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    role: str
+    content: str | list[OpenAIContentPart] | None = None
+
+    def text(self) -> str:
+        if isinstance(self.content, list):
+            return "".join(part.text or "" for part in self.content if part.type == "text")
+        return self.content or ""
+
+
+class ChatCompletionRequest(BaseModel):
+    """OpenAI's request; sampling options are accepted and ignored (answers are cited spans)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    model: str = "newsdesk"
+    messages: list[OpenAIMessage] = Field(..., min_length=1)
+    stream: bool = False

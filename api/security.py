@@ -1,0 +1,114 @@
+"""API keys (kept only as SHA-256 digests), per-caller rate limits, and the declared-size guard."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import math
+import time
+from collections.abc import Iterable
+from enum import Enum
+
+from limits import RateLimitItem, parse
+from slowapi import Limiter
+from starlette.datastructures import Headers
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from api.errors import error_response
+
+
+class Access(Enum):
+    ANONYMOUS = "anonymous"
+    READ = "read"
+    ADMIN = "admin"
+
+
+def _digest(key: str) -> bytes:
+    return hashlib.sha256(key.encode("utf-8")).digest()
+
+
+class KeyRing:
+    """Read and admin keys. Admin keys also read. With no keys of a kind, that kind is open."""
+
+    def __init__(self, read_keys: Iterable[str], admin_keys: Iterable[str]) -> None:
+        self._read = [_digest(k) for k in read_keys if k]
+        self._admin = [_digest(k) for k in admin_keys if k]
+
+    @property
+    def reads_open(self) -> bool:
+        return not self._read
+
+    @property
+    def admin_open(self) -> bool:
+        return not self._admin
+
+    @property
+    def writes_open(self) -> bool:
+        return not self._admin and not self._read
+
+    @staticmethod
+    def _matches(digest: bytes, known: list[bytes]) -> bool:
+        # Compare against every key (no early exit) so timing says nothing about which matched.
+        found = False
+        for candidate in known:
+            found |= hmac.compare_digest(digest, candidate)
+        return found
+
+    def access(self, token: str | None) -> Access:
+        if not token:
+            return Access.ANONYMOUS
+        digest = _digest(token)
+        if self._matches(digest, self._admin):
+            return Access.ADMIN
+        if self._matches(digest, self._read):
+            return Access.READ
+        return Access.ANONYMOUS
+
+    def identity(self, token: str | None) -> str | None:
+        """A stable, non-secret name for a valid key (rate-limit bucket), else None."""
+        if token and self.access(token) is not Access.ANONYMOUS:
+            return "key:" + _digest(token).hex()[:16]
+        return None
+
+
+class RateLimiter:
+    """Moving-window limit per caller, through slowapi's configured `limits` strategy.
+
+    slowapi's own ASGI middleware re-sends `http.response.start` for every body chunk
+    (breaking SSE), so the check runs as a FastAPI dependency on the /v1 routers instead.
+    """
+
+    def __init__(self, limit: str, *, storage_uri: str = "memory://") -> None:
+        self.item: RateLimitItem = parse(limit)  # raises ValueError on a bad NEWSDESK_RATE_LIMIT
+        self._limiter = Limiter(key_func=lambda: "", storage_uri=storage_uri)
+
+    def hit(self, caller: str) -> float | None:
+        """Count one request; None if allowed, else seconds until the caller may retry."""
+        strategy = self._limiter.limiter
+        if strategy.hit(self.item, caller):
+            return None
+        reset_at, _ = strategy.get_window_stats(self.item, caller)
+        return max(1.0, math.ceil(reset_at - time.time()))
+
+
+class DeclaredSizeGuard:
+    """Refuses a request whose Content-Length is over the limit before any handler runs.
+
+    FastAPI's own `max_body_size` covers bodies that stream past the limit; this adds the
+    standard JSON error for the common declared case, where FastAPI may answer in plain text.
+    """
+
+    def __init__(self, app: ASGIApp, max_body_bytes: int) -> None:
+        self.app = app
+        self.max_body_bytes = max_body_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            declared = Headers(scope=scope).get("content-length", "")
+            if declared.isdigit() and int(declared) > self.max_body_bytes:
+                response = error_response(
+                    413, "too_large", f"request body over {self.max_body_bytes} bytes"
+                )
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
