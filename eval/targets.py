@@ -72,7 +72,7 @@ class HttpTarget:
 
     def __init__(self, client: httpx.Client) -> None:
         self.client = client
-        self.name = str(client.base_url)
+        self.name = str(client.base_url).rstrip("/")
         self._texts: dict[str, str | None] = {}
 
     def _json(self, response: httpx.Response) -> Any:
