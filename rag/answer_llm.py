@@ -153,9 +153,8 @@ class OpenAILikeAnswerer:
     def _chat(self, messages: list[ChatMessage]) -> str:
         import openai
 
-        client = self.client()
         try:
-            return client.chat(messages).message.content or ""
+            return self.client().chat(messages).message.content or ""
         except openai.OpenAIError as error:
             raise self._unavailable(error) from error
 
@@ -258,14 +257,12 @@ class OpenAILikeAnswerer:
         if llm_error:
             answer.extra["llm_error"] = llm_error
         total = _ms(time.perf_counter() - started)
-        retrieve = (
-            _ms(prepared.retrieved - prepared.started)
-            if prepared
-            else answer.timings_ms.get("retrieve", 0.0)
-        )
+        retrieve = answer.timings_ms.get("retrieve", 0.0)
+        if prepared:
+            retrieve = _ms(prepared.retrieved - prepared.started)
         answer.timings_ms = {
             "retrieve": retrieve,
-            "answer": round(max(total - retrieve, 0.0), 3),
+            "answer": max(total - retrieve, 0.0),
             "total": total,
         }
         return answer
@@ -316,14 +313,12 @@ class OpenAILikeAnswerer:
         """Single stored sentences and adjacent pairs of this chunk, offsets checked against it;
         sentences addressed to the model (prompt injections) are left out."""
         stored, _ = self.store.sentences_for_chunks([chunk.chunk_id])
-        usable = []
         for sentence in stored:
-            verify_in_chunk(sentence, chunk)
-            usable.append(sentence)
-        singles = [Span(s.start, s.end, s.text) for s in usable]
+            verify_in_chunk(sentence, chunk)  # raises CitationError if offsets drifted
+        singles = [Span(s.start, s.end, s.text) for s in stored]
         pairs = [
             Span(a.start, b.end, chunk.text[a.start - chunk.start : b.end - chunk.start])
-            for a, b in zip(usable, usable[1:])
+            for a, b in zip(stored, stored[1:])
         ]
         return [span for span in singles + pairs if not is_instruction(span.quote)]
 
