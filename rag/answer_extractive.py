@@ -28,17 +28,17 @@ from rag.types import Answer, Citation, Embedder, Filters, Retriever, ScoredChun
 # `python -m eval.calibrate` on eval/sets/announcements.jsonl (see eval/README.md); the
 # answerer abstains when the probability that its best sentence answers is below threshold.
 ANSWERABLE_WEIGHTS = {
-    "bias": -3.773,
-    "semantic": 1.05,
-    "lexical": 1.373,
-    "context": -0.159,
-    "entity": -0.004,
-    "type_fit": 2.34,
-    "time_fit": 0.282,
-    "attribute": 0.399,
-    "prose": 0.307,
+    "bias": -3.926,
+    "semantic": 0.909,
+    "lexical": 0.745,
+    "context": 0.523,
+    "entity": -0.003,
+    "type_fit": 2.357,
+    "time_fit": 0.252,
+    "attribute": 0.382,
+    "prose": 0.502,
 }
-DEFAULT_THRESHOLD = 0.2
+DEFAULT_THRESHOLD = 0.25
 GATE_MARGIN = 0.15  # how far below the top sentence the best one passing the gates may score
 
 

@@ -32,14 +32,14 @@ FEATURES = (
 # Weights of the sentence ranking score, fitted by `python -m eval.calibrate` (logistic
 # regression: does this sentence hold a gold answer?) on eval/sets/announcements.jsonl.
 RANK_WEIGHTS = {
-    "semantic": 0.1839,
-    "lexical": 0.0952,
-    "context": 0.1915,
-    "entity": 0.195,
-    "type_fit": 0.1637,
-    "time_fit": 0.1295,
-    "attribute": 0.0356,
-    "prose": 0.0056,
+    "semantic": 0.1788,
+    "lexical": 0.0767,
+    "context": 0.1255,
+    "entity": 0.2792,
+    "type_fit": 0.1689,
+    "time_fit": 0.1308,
+    "attribute": 0.0218,
+    "prose": -0.0184,
 }
 
 
@@ -93,6 +93,17 @@ def _coverage(terms: list[str], bag: set[str], idf: dict[str, float]) -> float:
     return sum(idf[t] for t in terms if t in bag) / total if total else 0.0
 
 
+def _spelled_out(acronym: str, haystack: str) -> bool:
+    """An acronym written out in the source: its capitals start consecutive words, small
+    joining words allowed ("CfD" = "contract for difference")."""
+    capitals = [c for c in acronym if c.isupper()]
+    if not 2 <= len(capitals) <= 6 or not acronym[0].isupper():
+        return False
+    joiner = r"\s+(?:(?:and|of|for|the|&|de)\s+)?"
+    pattern = joiner.join(rf"{re.escape(c)}[\w-]*" for c in capitals)
+    return re.search(rf"(?i)\b{pattern}\b", haystack) is not None
+
+
 def _entity_coverage(entities: list[str], haystack: str) -> float:
     """Share of the question's names found in `haystack`. A name counts by the share of its
     words present ("Unit 1 of the Three Mile Island plant" has all of "Three Mile Island
@@ -110,6 +121,11 @@ def _entity_coverage(entities: list[str], haystack: str) -> float:
             continue
         if any(w.isdigit() and w not in present for w in words):
             continue  # "PASI 90" is not "PASI 75": a name's number must match
+        if len(raw_words) == 1 and _spelled_out(raw_words[0], haystack):
+            total += (
+                1.0  # "FDA" for "Food and Drug Administration", "CfD" for "contract for difference"
+            )
+            continue
         # short capitals ("US", "EU") must match as capitals: "us" is a pronoun
         found = [
             (raw in exact) if raw.isupper() and len(raw) <= 3 else (low in present)
@@ -226,6 +242,9 @@ def gather_evidence(
         cid: set(content_stems(c.text + " " + c.document.title)) for cid, c in chunk_of.items()
     }
     terms = list(dict.fromkeys(analysis.terms))
+    # Names are measured by `entity`; lexical coverage is about the rest of the question.
+    named = {canonical(stem(w)) for e in analysis.entities for w in WORD_RE.findall(e)}
+    predicate_terms = [t for t in terms if t not in named] or terms
     idf = _idf(set(terms), bags)
     question_entities = {e.lower() for e in analysis.entities}
     published_days = [c.document.published.toordinal() for c in chunks if c.document.published]
@@ -250,7 +269,7 @@ def gather_evidence(
             evidence.prose = 0.0
         if analysis.attributes and not analysis.attributes & bag:
             evidence.attribute = 0.0
-        evidence.lexical = _coverage(terms, bag, idf)
+        evidence.lexical = _coverage(predicate_terms, bag, idf)
         evidence.context = _coverage(terms, context_bag, idf)
         evidence.missing = [t for t in terms if t not in context_bag]
         evidence.entity = _entity_coverage(
