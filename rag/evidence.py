@@ -24,6 +24,7 @@ from rag.question import (
     stem,
 )
 from rag.store import ChromaStore
+from rag.support import is_instruction
 from rag.types import ScoredChunk, Sentence
 
 FEATURES = (
@@ -251,6 +252,8 @@ def gather_evidence(
     newest_day = max(published_days) if published_days else 0
     found: list[Evidence] = []
     for sentence, bag, similarity in zip(sentences, bags, semantic, strict=True):
+        if is_instruction(sentence.text):
+            continue  # text that tries to steer the answerer is never evidence
         chunk = chunk_of[sentence.chunk_id]
         evidence = Evidence(
             sentence=sentence,
