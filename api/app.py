@@ -16,7 +16,7 @@ from fastapi.staticfiles import StaticFiles
 from api.deps import Runtime, rate_limit, require_read
 from api.errors import install_error_handlers
 from api.routers import ask, documents, health, openai_compat, search, static
-from api.security import DeclaredSizeGuard, KeyRing, RateLimiter
+from api.security import BodySizeGuard, KeyRing, RateLimiter
 from rag.config import Settings
 from rag.system import Newsdesk
 
@@ -73,15 +73,15 @@ def create_app(settings: Settings, newsdesk: Newsdesk | None = None) -> FastAPI:
         summary="Answers about announcements, every claim cited to a dated source.",
         version="1",
         lifespan=_lifespan(runtime),
-        max_body_size=settings.max_body_bytes,
     )
     app.state.runtime = runtime
     install_error_handlers(app)
     app.include_router(health.router)
     app.include_router(_v1_router())
     app.include_router(static.router)
-    app.mount("/static", StaticFiles(directory=static.STATIC_DIR, check_dir=False), name="static")
-    app.add_middleware(DeclaredSizeGuard, max_body_bytes=settings.max_body_bytes)
+    if static.STATIC_DIR.is_dir():  # the widget's files may not be built yet
+        app.mount("/static", StaticFiles(directory=static.STATIC_DIR), name="static")
+    app.add_middleware(BodySizeGuard, max_body_bytes=settings.max_body_bytes)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,

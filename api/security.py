@@ -12,7 +12,8 @@ from enum import Enum
 from limits import RateLimitItem, parse
 from slowapi import Limiter
 from starlette.datastructures import Headers
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.errors import error_response
 
@@ -91,11 +92,16 @@ class RateLimiter:
         return max(1.0, math.ceil(reset_at - time.time()))
 
 
-class DeclaredSizeGuard:
-    """Refuses a request whose Content-Length is over the limit before any handler runs.
+class BodyTooLarge(HTTPException):
+    def __init__(self, limit: int) -> None:
+        super().__init__(status_code=413, detail=f"request body over {limit} bytes")
 
-    FastAPI's own `max_body_size` covers bodies that stream past the limit; this adds the
-    standard JSON error for the common declared case, where FastAPI may answer in plain text.
+
+class BodySizeGuard:
+    """Caps the request body: refused up front when Content-Length says so, else counted.
+
+    Hand-written because FastAPI's own `max_body_size` answers in plain text; raising an
+    HTTPException here lets the app's handler give the standard JSON error.
     """
 
     def __init__(self, app: ASGIApp, max_body_bytes: int) -> None:
@@ -103,12 +109,24 @@ class DeclaredSizeGuard:
         self.max_body_bytes = max_body_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            declared = Headers(scope=scope).get("content-length", "")
-            if declared.isdigit() and int(declared) > self.max_body_bytes:
-                response = error_response(
-                    413, "too_large", f"request body over {self.max_body_bytes} bytes"
-                )
-                await response(scope, receive, send)
-                return
-        await self.app(scope, receive, send)
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        limit = self.max_body_bytes
+        declared = Headers(scope=scope).get("content-length", "")
+        if declared.isdigit() and int(declared) > limit:
+            response = error_response(413, "too_large", f"request body over {limit} bytes")
+            await response(scope, receive, send)
+            return
+        received = 0
+
+        async def counted() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    raise BodyTooLarge(limit)
+            return message
+
+        await self.app(scope, counted, send)
