@@ -28,19 +28,21 @@ from rag.support import is_instruction
 from rag.types import ScoredChunk, Sentence
 
 FEATURES = (
-    "semantic", "lexical", "context", "entity", "type_fit", "time_fit", "attribute", "prose"
+    "semantic", "lexical", "context", "entity", "named", "type_fit", "time_fit", "attribute",
+    "prose",
 )  # fmt: skip
 # Weights of the sentence ranking score, fitted by `python -m eval.calibrate` (logistic
 # regression: does this sentence hold a gold answer?) on eval/sets/announcements.jsonl.
 RANK_WEIGHTS = {
-    "semantic": 0.1788,
-    "lexical": 0.0767,
-    "context": 0.1255,
-    "entity": 0.2792,
-    "type_fit": 0.1689,
-    "time_fit": 0.1308,
-    "attribute": 0.0218,
-    "prose": -0.0184,
+    "semantic": 0.1532,
+    "lexical": 0.0772,
+    "context": 0.1277,
+    "entity": 0.2267,
+    "named": 0.0697,
+    "type_fit": 0.1729,
+    "time_fit": 0.1265,
+    "attribute": 0.0237,
+    "prose": -0.0224,
 }
 
 
@@ -61,6 +63,7 @@ class Evidence:
     type_fit: float = 0.0
     time_fit: float = 0.5  # neutral when the question names no time frame
     attribute: float = 1.0  # 1 when the sentence speaks of the attribute the question asks about
+    named: float = 1.0  # share of the question's names in the sentence itself (and the title)
     prose: float = 1.0  # 0 for headings and titles: they summarise but rarely state the facts
     score: float = 0.0
     quantities: list[Quantity] = field(default_factory=list)
@@ -277,6 +280,9 @@ def gather_evidence(
         evidence.missing = [t for t in terms if t not in context_bag]
         evidence.entity = _entity_coverage(
             analysis.entities, chunk.document.title + " " + chunk.text
+        )
+        evidence.named = _entity_coverage(
+            analysis.entities, chunk.document.title + " " + sentence.text
         )
         evidence.type_fit = _type_fit(analysis, evidence, question_entities)
         evidence.time_fit = _time_fit(analysis, evidence, newest_day)

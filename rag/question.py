@@ -38,7 +38,7 @@ POWER_CUES = frozenset(
 PERCENT_CUES = frozenset("percent percentage share proportion %".split())
 # Synonym groups, as stems: a question word matches a source word of the same group.
 SYNONYM_GROUPS = [
-    "price cost priced charg fee pay paid",
+    "price cost priced charg fee pay paid bill tariff",
     "invest investment stake fund funding backed back",
     "valuat valu worth",
     "rais round fund funding",
@@ -299,6 +299,12 @@ def asks_report_date(analysis: QuestionAnalysis) -> bool:
     return analysis.qtype == "date" and bool(REPORT_VERB_RE.search(analysis.text) or analysis.past)
 
 
+def _unnamed_stems(words: list[str], entities: list[str]) -> set[str]:
+    """Stems of the words outside names: "Power" in "Acme Power" asks for no amount."""
+    named = {w.lower() for e in entities for w in e.split()}
+    return {stem(w) for w in words if w not in named}
+
+
 def terse_type(text: str, stems: set[str]) -> str:
     """The answer type of a keyword query with no question word."""
     amount_cues = {stem(w) for w in CURRENCY_CUES | POWER_CUES | PERCENT_CUES | TERSE_NUMBER_WORDS}
@@ -351,7 +357,7 @@ def analyse(question: str) -> QuestionAnalysis:
         re.I,
     ):
         analysis.qtype = "number"
-    elif re.match(r"^what\b", text, re.I) and stems & {
+    elif re.match(r"^what\b", text, re.I) and _unnamed_stems(words, analysis.entities) & {
         stem(w) for w in CURRENCY_CUES | POWER_CUES | PERCENT_CUES
     }:
         analysis.qtype = "number"  # "What is Meta's campus capacity?"
@@ -360,7 +366,9 @@ def analyse(question: str) -> QuestionAnalysis:
     elif YES_NO_START.search(text):
         analysis.qtype = "yes_no"
     elif not re.match(r"^(what|how|why|where|tell|describe|explain)\b", text, re.I):
-        analysis.qtype = terse_type(text, stems)  # search-box style: "helmsway capacity now"
+        analysis.qtype = terse_type(
+            text, _unnamed_stems(words, analysis.entities)
+        )  # search-box style: "helmsway capacity now"
     if analysis.qtype in ("number", "yes_no") or analysis.comparison:
         # cue words inside names ("Kairos Power") say nothing about the amount asked for
         named = {w.lower() for e in analysis.entities for w in e.split()}
