@@ -147,7 +147,7 @@ async def add_documents(request: Request, runtime: RuntimeDep, newsdesk: Newsdes
 async def list_documents(
     runtime: RuntimeDep,
     newsdesk: NewsdeskDep,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> DocumentPage:
     """A page of indexed documents (titles, dates, sources) and the total count."""

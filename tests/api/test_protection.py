@@ -148,6 +148,7 @@ def test_validation_errors_422_400_415(make_client: Any) -> None:
         assert_error(client.post("/v1/chat", json=last_assistant), 422)
         assert_error(client.post("/v1/chat", json={"messages": []}), 422)
         assert_error(client.get("/v1/search", params={"q": "x", "k": 0}), 422)
+        assert_error(client.get("/v1/documents", params={"offset": 2**32}), 422)  # found by fuzzing
         assert_error(
             client.get(
                 "/v1/search", params={"q": "x", "since": "2025-02-01", "until": "2025-01-01"}
