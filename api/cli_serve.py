@@ -31,15 +31,27 @@ def register(app: typer.Typer) -> None:
             # Workers are separate processes: they read their Settings from the environment.
             os.environ["NEWSDESK_DATA_DIR"] = str(data_dir)
         try:
-            Settings()  # type: ignore[call-arg]  # refuse bad configuration before forking
+            settings = Settings()  # type: ignore[call-arg]  # refuse bad configuration before forking
         except ValueError as error:
             raise typer.BadParameter(str(error)) from None
-        uvicorn.run(
-            "api.app:app_from_env",
-            factory=True,
-            host=host,
-            port=port,
-            workers=workers,
-            log_level=log_level,
-            timeout_graceful_shutdown=10,
-        )
+        sidecar = None
+        if workers > 1 and not settings.chroma_url:
+            # Embedded Chroma is single-process: share the data dir through a Chroma server.
+            from api.chroma_sidecar import ChromaSidecar
+
+            sidecar = ChromaSidecar(Path(settings.data_dir) / "chroma").start()
+            os.environ["NEWSDESK_CHROMA_URL"] = sidecar.url
+            typer.echo(f"serving {settings.data_dir} to {workers} workers via {sidecar.url}")
+        try:
+            uvicorn.run(
+                "api.app:app_from_env",
+                factory=True,
+                host=host,
+                port=port,
+                workers=workers,
+                log_level=log_level,
+                timeout_graceful_shutdown=10,
+            )
+        finally:
+            if sidecar is not None:
+                sidecar.stop()

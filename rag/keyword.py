@@ -6,6 +6,7 @@ import json
 import shutil
 import threading
 import time
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -103,7 +104,7 @@ class BM25KeywordIndex:
         try:
             meta = json.loads(meta_path.read_text())
             bm25 = bm25s.BM25.load(str(folder), show_progress=False) if meta["ids"] else None
-        except (OSError, ValueError, KeyError):
+        except Exception:  # a half-deleted or foreign folder: rebuild instead
             return False
         self._install(bm25, meta["ids"], meta["doc_ids"], meta["days"], meta["sources"])
         return True
@@ -130,19 +131,25 @@ class BM25KeywordIndex:
         self._persist(generation, bm25, ids, doc_ids, days, sources)
 
     def _persist(self, generation: str, bm25: Any, *columns: list[Any]) -> None:
+        """Save under the generation's folder; several workers may race here, so each stages
+        in a folder of its own and the first rename wins."""
         folder = self._saved_dir(generation)
-        staging = folder.with_name(folder.name + ".tmp")
-        shutil.rmtree(staging, ignore_errors=True)
+        staging = folder.with_name(f".{folder.name}.{uuid.uuid4().hex}")
         staging.mkdir(parents=True, exist_ok=True)
-        if bm25 is not None:
-            bm25.save(str(staging), show_progress=False)
-        names = ("ids", "doc_ids", "days", "sources")
-        (staging / "chunks.json").write_text(json.dumps(dict(zip(names, columns, strict=True))))
-        # Keep only the newest build: older generations are never read again.
+        try:
+            if bm25 is not None:
+                bm25.save(str(staging), show_progress=False)
+            names = ("ids", "doc_ids", "days", "sources")
+            meta = json.dumps(dict(zip(names, columns, strict=True)))
+            (staging / "chunks.json").write_text(meta)
+            staging.rename(folder)
+        except OSError:
+            shutil.rmtree(staging, ignore_errors=True)  # another worker saved it first
+            return
+        # Older generations are never read again.
         for old in self.directory.iterdir():
-            if old != staging and old.is_dir():
+            if old != folder and old.is_dir() and not old.name.startswith("."):
                 shutil.rmtree(old, ignore_errors=True)
-        staging.rename(folder)
 
     def _install(
         self, bm25: Any, ids: list[str], doc_ids: list[str], days: list[int], sources: list[str]

@@ -16,10 +16,9 @@ if TYPE_CHECKING:
 
 
 def keyword_index_dir(settings: Settings) -> Path:
-    # Per-store folder: a Chroma server shared by many machines still gets a local index each.
-    name = "local" if not settings.chroma_url else settings.chroma_url.split("://", 1)[-1]
-    safe = "".join(ch if ch.isalnum() else "_" for ch in f"{name}_{settings.collection_prefix}")
-    return Path(settings.data_dir) / "keyword" / safe
+    # Saved indexes are named by the store's generation token (unique to one state of one
+    # store), so every process of a data dir can share the folder, whichever Chroma it uses.
+    return Path(settings.data_dir) / "keyword" / settings.collection_prefix
 
 
 def build_retriever(settings: Settings, store: ChromaStore) -> Any:
