@@ -9,6 +9,7 @@ import math
 import re
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import partial
 
 import numpy as np
 
@@ -224,6 +225,10 @@ def _time_fit(analysis: QuestionAnalysis, evidence: Evidence, newest_day: int) -
     return fit
 
 
+def _stem_set(text: str) -> set[str]:
+    return set(content_stems(text))
+
+
 def gather_evidence(
     analysis: QuestionAnalysis,
     question_vector: np.ndarray,
@@ -241,9 +246,15 @@ def gather_evidence(
     if not sentences:
         return []
     semantic = vectors @ np.asarray(question_vector, dtype=np.float32)
-    bags = [set(content_stems(s.text)) for s in sentences]
+    # Stems, figures and dates of stored text don't change until the store does: memoised.
+    bags = [store.memo(("stems", s.sentence_id), partial(_stem_set, s.text)) for s in sentences]
     chunk_bags = {
-        cid: set(content_stems(c.text + " " + c.document.title)) for cid, c in chunk_of.items()
+        cid: store.memo(("chunk-stems", cid), partial(_stem_set, c.text + " " + c.document.title))
+        for cid, c in chunk_of.items()
+    }
+    chunk_entity = {
+        cid: _entity_coverage(analysis.entities, c.document.title + " " + c.text)
+        for cid, c in chunk_of.items()
     }
     terms = list(dict.fromkeys(analysis.terms))
     # Names are measured by `entity`; lexical coverage is about the rest of the question.
@@ -264,8 +275,13 @@ def gather_evidence(
             chunk_rank=rank_of[sentence.chunk_id],
             position=_position(sentence.sentence_id),
             semantic=float(similarity),
-            quantities=find_quantities(sentence.text),
-            dates=find_dates(sentence.text, chunk.document.published),
+            quantities=store.memo(
+                ("quantities", sentence.sentence_id), partial(find_quantities, sentence.text)
+            ),
+            dates=store.memo(
+                ("dates", sentence.sentence_id, chunk.document.published),
+                partial(find_dates, sentence.text, chunk.document.published),
+            ),
         )
         context_bag = bag | chunk_bags[sentence.chunk_id]
         stripped = sentence.text.rstrip()
@@ -278,9 +294,7 @@ def gather_evidence(
         evidence.lexical = _coverage(predicate_terms, bag, idf)
         evidence.context = _coverage(terms, context_bag, idf)
         evidence.missing = [t for t in terms if t not in context_bag]
-        evidence.entity = _entity_coverage(
-            analysis.entities, chunk.document.title + " " + chunk.text
-        )
+        evidence.entity = chunk_entity[sentence.chunk_id]
         evidence.named = _entity_coverage(
             analysis.entities, chunk.document.title + " " + sentence.text
         )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -87,6 +87,7 @@ class ChromaStore:
         self._cache_checked = 0.0
         self._sentence_cache: dict[str, tuple[list[Sentence], np.ndarray]] = {}
         self._info_cache: dict[str, DocumentInfo] = {}
+        self._memo: dict[Any, Any] = {}
 
     @classmethod
     def from_settings(cls, settings: Settings, *, dimension: int = 384) -> ChromaStore:
@@ -152,6 +153,7 @@ class ChromaStore:
     def invalidate_cache(self) -> None:
         self._sentence_cache.clear()
         self._info_cache.clear()
+        self._memo.clear()
         self._cache_generation = None
 
     def _sync_cache(self) -> None:
@@ -165,6 +167,15 @@ class ChromaStore:
             self._cache_generation = generation
         if len(self._sentence_cache) > 50_000:  # bound memory on huge indexes
             self._sentence_cache.clear()
+        if len(self._memo) > 200_000:
+            self._memo.clear()
+
+    def memo(self, key: Any, compute: Callable[[], Any]) -> Any:
+        """A value derived from stored text (stems, figures, dates of a sentence), kept until
+        the store changes; callers read it through `sentences_for_chunks`' cache window."""
+        if key not in self._memo:
+            self._memo[key] = compute()
+        return self._memo[key]
 
     def bump_generation(self) -> str:
         self.local_version += 1
