@@ -22,6 +22,7 @@ from rag.conversation import standalone_question
 from rag.evidence import FEATURES, Evidence, gather_evidence
 from rag.question import NUMBER_TOKEN, STOPWORDS, WORD_RE, QuestionAnalysis, analyse, find_entities
 from rag.store import ChromaStore
+from rag.support import SUPPORT_THRESHOLD, support_score
 from rag.types import Answer, Citation, Embedder, Filters, Retriever, ScoredChunk
 
 # Answerability model: a logistic regression over the best sentence's features, fitted by
@@ -41,6 +42,22 @@ ANSWERABLE_WEIGHTS = {
 }
 DEFAULT_THRESHOLD = 0.2
 GATE_MARGIN = 0.15  # how far below the top sentence the best one passing the gates may score
+
+
+def support_scores(draft: Draft) -> list[float]:
+    """Support of every claim of the draft by the quotes it cites (rag.support)."""
+    scores = []
+    for claim, numbers in draft.claims():
+        quotes = " ".join(draft.evidence[n - 1].sentence.text for n in numbers)
+        scores.append(support_score(claim, quotes))
+    return scores
+
+
+def supported(draft: Draft) -> bool:
+    """Every claim must be supported by the spans it cites, else the draft is not given."""
+    scores = support_scores(draft)
+    draft.notes["support"] = ",".join(f"{score:.2f}" for score in scores)
+    return all(score >= SUPPORT_THRESHOLD for score in scores)
 
 
 def newest_first(evidence: list[Evidence]) -> list[Evidence]:
@@ -181,6 +198,7 @@ class ExtractiveAnswerer:
             extra["confidence"] = round(self._best_confidence(analysis, evidence), 4)
             return Answer(question, abstain_text(standalone), None, True, [], timings, extra)
         extra["confidence"] = round(draft.confidence, 4)
+        extra["support"] = [float(x) for x in draft.notes.get("support", "").split(",") if x]
         try:
             citations = self._citations(draft)
         except CitationError:
@@ -214,7 +232,7 @@ class ExtractiveAnswerer:
             return None
         if analysis.comparison and len(analysis.entities) >= 2:
             draft = comparison_draft(analysis, evidence)
-            if draft is not None:
+            if draft is not None and supported(draft):
                 draft.confidence = max(
                     min(confidence(e, analysis) for e in draft.evidence), self.threshold
                 )
@@ -236,7 +254,7 @@ class ExtractiveAnswerer:
         draft.confidence = level
         if analysis.qtype in ("number", "date", "entity") and draft.short_answer is None:
             return None  # the sentence matched but holds no figure, date or name: don't guess
-        return draft
+        return draft if supported(draft) else None
 
     def _citations(self, draft: Draft) -> list[Citation]:
         citations = []

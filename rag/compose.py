@@ -35,6 +35,14 @@ class Draft:
     short_answer: str | None = None
     confidence: float = 0.0
     notes: dict[str, str] = field(default_factory=dict)
+    # claims beyond the quoted sentences themselves (a comparison's figures), as plain text
+    # with the citation numbers whose quotes must support them
+    derived_claims: list[tuple[str, list[int]]] = field(default_factory=list)
+
+    def claims(self) -> list[tuple[str, list[int]]]:
+        """Everything the answer asserts, without our date annotations, with its citations."""
+        quoted = [(item.sentence.text, [n]) for n, item in enumerate(self.evidence, 1)]
+        return quoted + self.derived_claims
 
 
 def _term_positions(analysis: QuestionAnalysis, text: str) -> list[int]:
@@ -365,5 +373,9 @@ def comparison_draft(analysis: QuestionAnalysis, evidence: list[Evidence]) -> Dr
         if operation == "min":
             short = smaller[2].text if wants_amount else smaller[0]
     return Draft(
-        f"{first} {second} {closing}", [ev_a, ev_b], short, notes={"comparison": operation or ""}
+        f"{first} {second} {closing}",
+        [ev_a, ev_b],
+        short,
+        notes={"comparison": operation or ""},
+        derived_claims=[(f"{qa.text} and {qb.text}", [1, 2])],  # the inputs of the arithmetic
     )

@@ -9,6 +9,7 @@ import pytest
 
 from rag.config import Settings
 from rag.embedder import SentenceTransformerEmbedder
+from rag.support import SUPPORT_THRESHOLD
 from rag.system import Newsdesk, build_newsdesk
 from rag.types import Answer, Filters
 
@@ -16,6 +17,8 @@ from .conftest import make_document, put
 
 
 def assert_citations_exact(newsdesk: Newsdesk, answer: Answer) -> None:
+    if not answer.abstained:  # every claim is supported by the spans it cites
+        assert answer.extra["support"] and min(answer.extra["support"]) >= SUPPORT_THRESHOLD
     for citation in answer.citations:
         found = newsdesk.store.get_document(citation.doc_id)
         assert found is not None, citation.doc_id
