@@ -92,9 +92,9 @@ def enrich_entities(analysis: QuestionAnalysis, chunks: Sequence[ScoredChunk]) -
     known = {e.lower() for e in analysis.entities}
     for chunk in chunks:
         for _, _, name in find_entities(chunk.document.title + ". " + chunk.text):
-            # "Nordlink Telecom" is also asked about as plain "nordlink"
-            first = name.split()[0]
-            for candidate in (name, first) if len(first) >= 4 else (name,):
+            # "Nordlink Telecom" is also asked about as plain "nordlink", "Rival Telora" as "telora"
+            words = [w for w in name.split() if len(w) >= 4 and w[0].isupper()]
+            for candidate in [name, *words]:
                 key = candidate.lower()
                 if key in known or len(key) < 3 or key in STOPWORDS:
                     continue

@@ -161,7 +161,8 @@ def format_like(value: float, kind: str, unit: str, example: str) -> str:
     """A computed amount in the scale its inputs were written in ("0.5 gigawatts", not "500 MW")."""
     words = set(re.findall(r"[a-z]+", example.lower()))
     for marker, scale, word in LIKE_SCALES:
-        if marker in words or (len(marker) > 2 and any(w.startswith(marker) for w in words)):
+        written = marker in words or (len(marker) > 2 and any(w.startswith(marker) for w in words))
+        if written and abs(value) >= scale:  # "€290 million", not "€0.29 billion"
             number = f"{value / scale:,.4g}"
             if kind == "currency":
                 symbol = {"USD": "$", "EUR": "€", "GBP": "£"}.get(unit, "")
