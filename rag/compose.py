@@ -73,7 +73,7 @@ def wanted_quantities(analysis: QuestionAnalysis, evidence: Evidence) -> list[Qu
                 q for q in kinds
                 if q.kind != "count" or canonical(stem(q.unit)) == canonical(analysis.count_noun)
             ]  # fmt: skip
-            kinds = nouns or kinds
+            kinds = nouns  # 'how many homes' is not answered by a count of something else
         found = kinds
     return found
 

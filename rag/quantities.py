@@ -55,6 +55,7 @@ YEAR_RE = re.compile(r"^(19|20)\d\d$")
 COUNT_NOUN_STOP = {
     "to", "in", "of", "and", "the", "by", "for", "on", "at", "from", "with", "a", "an", "is",
     "was", "will", "as", "per", "that", "this", "it", "or", "than", "into", "over",
+    "has", "have", "had", "are", "were", "would", "could", "can", "said", "says", "remains",
 }  # fmt: skip
 
 

@@ -47,7 +47,7 @@ SYNONYM_GROUPS = [
     "capac power gigawatt megawatt gw mw",
     "oper onlin activ live",
     "employe staff worker headcount peopl",
-    "chip processor acceler gpu tpu silicon",
+    "chip processor acceler gpu gpus tpu tpus silicon",
     "data datacent campus facil site",
     "partner partnership deal agreement contract pact",
     "buy acquir acquisit purchas",
@@ -305,6 +305,16 @@ def _unnamed_stems(words: list[str], entities: list[str]) -> set[str]:
     return {stem(w) for w in words if w not in named}
 
 
+def counted_noun(words: list[str]) -> str | None:
+    """The counted thing after "how many": "GB200 chips" -> chips, "GPUs is" -> GPUs."""
+    for word in words:
+        if word.lower() in STOPWORDS:
+            return None
+        if re.fullmatch(r"[a-z]+|[A-Z]{2,}s", word):
+            return word
+    return None
+
+
 def terse_type(text: str, stems: set[str]) -> str:
     """The answer type of a keyword query with no question word."""
     amount_cues = {stem(w) for w in CURRENCY_CUES | POWER_CUES | PERCENT_CUES | TERSE_NUMBER_WORDS}
@@ -383,9 +393,11 @@ def analyse(question: str) -> QuestionAnalysis:
         cues = (CURRENCY_CUES | POWER_CUES | PERCENT_CUES) - GENERIC_AMOUNT_WORDS
         cue_stems = {stem(c) for c in cues}
         analysis.attributes = {canonical(stem(w)) for w in words if stem(w) in cue_stems}
-        many = re.search(r"\bhow many\s+(\w+)", text, re.I)
-        if many:
-            analysis.count_noun = stem(many.group(1))
+        # the counted noun: "how many GB200 chips" counts chips
+        many = re.search(r"\bhow many\s+((?:[\w-]+\s*){1,3})", text, re.I)
+        noun = counted_noun(many.group(1).split()) if many else None
+        if noun:
+            analysis.count_noun = stem(noun)
             analysis.wanted_kinds.add("count")
         elif re.search(r"\b(in tokens|context window|context length)\b", text, re.I):
             analysis.count_noun = stem("tokens")
