@@ -45,10 +45,10 @@ _UNIT = "|".join(sorted((re.escape(u) for u in UNITS), key=len, reverse=True))
 QUANTITY_RE = re.compile(
     rf"(?:(?P<approx>{APPROXIMATORS})\s+)?"
     rf"(?P<currency>US\$|\$|€|£|¥|USD\s?|EUR\s?|GBP\s?)?"
-    rf"(?<![A-Za-z])(?P<num>{_NUMBER}|\b(?:{_WORDNUM})\b)"
+    rf"(?<![A-Za-z0-9.,])(?P<num>{_NUMBER}|\b(?:{_WORDNUM})\b)"
     rf"(?:[\s-]?(?P<scale>(?:{_SCALE}))\b)?"
     rf"(?:[\s-]?(?P<unit>{_UNIT})(?![\w]))?"
-    rf"(?:\s(?P<noun>[A-Za-z][\w-]*(?:\s(?:GPUs|TPUs|chips|accelerators|servers|units|processors|centers|centres|campuses|sites|customers|users))?))?",
+    rf"(?:\s(?P<noun>[A-Za-z][\w-]*(?:\s[A-Za-z][\w-]*){{0,2}}))?",
     re.IGNORECASE,
 )
 YEAR_RE = re.compile(r"^(19|20)\d\d$")
@@ -70,18 +70,30 @@ class Quantity:
     approx: str = ""
 
 
-ACRONYM_RE = re.compile(r"^[A-Z][A-Z0-9]+s?$")
+ACRONYM_RE = re.compile(r"^[A-Z]{2,}s$")  # "GPUs", not "GB200"
 
 
-def _countable(noun: str) -> bool:
-    """A counted thing after a number: "GPUs", "data centers", "Blackwell chips"."""
-    if not noun:
-        return False
-    words = noun.split()
-    first = words[0]
-    if first.lower() in COUNT_NOUN_STOP:
-        return False
-    return first[0].islower() or bool(ACRONYM_RE.match(first)) or len(words) > 1
+def _noun_phrase(words: list[str]) -> int:
+    """How many of the words after a number name what is counted: modifiers that are names or
+    model numbers ("Nvidia GB200"), then a lower-case noun or a plural acronym ("GPUs")."""
+    for used, word in enumerate(words[:3], 1):
+        if word.lower() in COUNT_NOUN_STOP:
+            return 0
+        if word[0].islower() or ACRONYM_RE.match(word):
+            # "data centers": a second lower-case word belongs to the noun
+            if (
+                used < len(words)
+                and words[used][0].islower()
+                and words[used].lower() in PLURAL_TAILS
+            ):
+                return used + 1
+            return used
+        if not (word[0].isupper() or any(c.isdigit() for c in word)):
+            return 0
+    return 0
+
+
+PLURAL_TAILS = frozenset("centers centres campuses sites customers users chips gpus units".split())
 
 
 def _parse_number(raw: str) -> float | None:
@@ -124,9 +136,10 @@ def find_quantities(text: str) -> list[Quantity]:
             if kind == "currency":
                 unit = {"eur": "EUR", "pou": "GBP", "yen": "JPY"}.get(unit_word[:3], "USD")
             end = match.end("unit")
-        elif _countable(noun):
-            kind, unit = "count", noun.split()[-1].lower()
-            end = match.end("noun")
+        elif noun and (used := _noun_phrase(noun.split())):
+            phrase = noun.split()[:used]
+            kind, unit = "count", phrase[-1].lower()
+            end = match.start("noun") + len(" ".join(phrase))
         elif scale_word and not is_word_number:
             kind, unit = "count", ""
             end = match.end("scale")

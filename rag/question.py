@@ -395,9 +395,9 @@ def analyse(question: str) -> QuestionAnalysis:
         analysis.attributes = {canonical(stem(w)) for w in words if stem(w) in cue_stems}
         # the counted noun: "how many GB200 chips" counts chips
         many = re.search(r"\bhow many\s+((?:[\w-]+\s*){1,3})", text, re.I)
-        noun = counted_noun(many.group(1).split()) if many else None
-        if noun:
-            analysis.count_noun = stem(noun)
+        counted = counted_noun(many.group(1).split()) if many else None
+        if counted:
+            analysis.count_noun = stem(counted)
             analysis.wanted_kinds.add("count")
         elif re.search(r"\b(in tokens|context window|context length)\b", text, re.I):
             analysis.count_noun = stem("tokens")
