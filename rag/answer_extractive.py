@@ -20,7 +20,15 @@ from rag.compose import (
 )
 from rag.conversation import standalone_question
 from rag.evidence import FEATURES, Evidence, gather_evidence
-from rag.question import NUMBER_TOKEN, STOPWORDS, WORD_RE, QuestionAnalysis, analyse, find_entities
+from rag.question import (
+    NUMBER_TOKEN,
+    STOPWORDS,
+    WORD_RE,
+    QuestionAnalysis,
+    analyse,
+    find_entities,
+    is_generic,
+)
 from rag.store import ChromaStore
 from rag.support import SUPPORT_THRESHOLD, support_score
 from rag.types import Answer, Citation, Embedder, Filters, Retriever, ScoredChunk
@@ -96,7 +104,7 @@ def enrich_entities(analysis: QuestionAnalysis, chunks: Sequence[ScoredChunk]) -
             words = [w for w in name.split() if len(w) >= 4 and w[0].isupper()]
             for candidate in [name, *words]:
                 key = candidate.lower()
-                if key in known or len(key) < 3 or key in STOPWORDS:
+                if key in known or len(key) < 3 or key in STOPWORDS or is_generic(candidate):
                     continue
                 if f" {key} " in lowered and not any(key in k for k in known):
                     analysis.entities.append(candidate)

@@ -178,6 +178,11 @@ def answer_names(
     return names
 
 
+def is_generic(name: str) -> bool:
+    """Words that look like names but say nothing about which source ("GPU", "AI", "GW")."""
+    return name in GENERIC_NAMES or bool(UNIT_NAME_RE.match(name))
+
+
 def _named_word(text: str, word: str) -> bool:
     """A question's first word is a name only when it looks like one ("Google's", "xAI",
     "AMD"); "Adding up ..." or "Roughly how many ..." are not."""
@@ -335,9 +340,7 @@ def analyse(question: str) -> QuestionAnalysis:
     analysis.entities = [
         e
         for start, _, e in find_entities(text)
-        if e not in GENERIC_NAMES
-        and not UNIT_NAME_RE.match(e)
-        and not (start == 0 and " " not in e and not _named_word(text, e))
+        if not is_generic(e) and not (start == 0 and " " not in e and not _named_word(text, e))
     ]
     analysis.terms = content_stems(
         " ".join(w for w in text.split() if w.lower() not in QUESTION_WORDS)
