@@ -208,7 +208,6 @@ class ChromaStore:
         and finally the document records, so a crash never leaves a record without its parts."""
         if not items:
             return
-        existing = set(self.documents.get(ids=[d.doc_id for d, *_ in items], include=[])["ids"])
         chunk_rows: list[tuple[str, Any, str, dict[str, Any]]] = []
         sentence_rows: list[tuple[str, Any, str, dict[str, Any]]] = []
         doc_rows: list[tuple[str, Any, str, dict[str, Any]]] = []
@@ -216,8 +215,6 @@ class ChromaStore:
             sentences = [s for chunk in chunks for s in chunk.sentences]
             if len(chunk_embeddings) != len(chunks) or len(sentence_embeddings) != len(sentences):
                 raise ValueError(f"embedding count mismatch for document {document.doc_id}")
-            if document.doc_id in existing:
-                self._delete_parts(document.doc_id)
             day = day_number(document.published)
             common = {"doc_id": document.doc_id, "published_day": day, "source": document.source}
             for chunk, vector in zip(chunks, chunk_embeddings, strict=True):
@@ -231,6 +228,12 @@ class ChromaStore:
                 (document.doc_id, self._centroid(chunk_embeddings), document.text,
                  self._document_metadata(document, len(chunks), len(sentences)))
             )  # fmt: skip
+        # Parts of every incoming doc_id go, not only of stored documents: a run killed between
+        # the parts and the record leaves parts behind, and Chroma's add() keeps their old text.
+        doc_ids = [d.doc_id for d, *_ in items]
+        for part in self._batches(len(doc_ids)):
+            self.sentences.delete(where={"doc_id": {"$in": doc_ids[part]}})
+            self.chunks.delete(where={"doc_id": {"$in": doc_ids[part]}})
         self._write(self.chunks, chunk_rows, upsert=False)
         self._write(self.sentences, sentence_rows, upsert=False)
         self._write(self.documents, doc_rows, upsert=True)
