@@ -199,13 +199,14 @@ textarea:focus-visible{outline-width:2px;outline-offset:0;border-color:transpare
     onKey(e) {
       if (e.key !== "Escape") return;
       e.stopPropagation();
-      if (!this.pop.hidden) {
-        const chip = this.popChip;
-        this.hidePop();
-        chip.focus();
-      } else {
-        this.toggle(false);
-      }
+      if (this.pop.hidden) return this.toggle(false);
+      const chip = this.popChip;
+      const fromPop = e.target === chip || this.pop.contains(e.target);
+      this.hidePop();
+      if (!fromPop) return; // it was only hovered: leave focus where it is
+      this.quiet = true; // back on the chip without opening its popover again
+      chip.focus();
+      this.quiet = false;
     }
 
     grow() {
@@ -249,7 +250,7 @@ textarea:focus-visible{outline-width:2px;outline-offset:0;border-color:transpare
       typing.setAttribute("role", "status");
       typing.append(el("i"), el("i"), el("i"), el("span", "sr", "Answering…"));
       bot.append(typing);
-      const streamed = el("p", "txt");
+      const streamed = el("p", "txt live"); // replaced by the final render
       const ctrl = new AbortController();
       this.busy(ctrl);
       let text = "";
@@ -354,7 +355,7 @@ textarea:focus-visible{outline-width:2px;outline-offset:0;border-color:transpare
       chip.setAttribute("aria-label", `Source ${c.id}: ${c.title || "untitled"}`);
       chip.setAttribute("aria-expanded", "false");
       chip.onmouseenter = () => this.showPop(chip, c);
-      chip.onfocus = () => this.showPop(chip, c);
+      chip.onfocus = () => this.quiet || this.showPop(chip, c);
       chip.onmouseleave = () => this.hidePopSoon();
       chip.onblur = (e) => this.leaving(e);
       chip.onclick = () => this.showPop(chip, c); // a tap on a touch screen
