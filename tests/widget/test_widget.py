@@ -109,6 +109,9 @@ def test_streams_an_answer_with_citation_popover(
         assert "1 gigawatt" in answer.inner_text()
         assert "err" not in timing["classes"]
 
+        page.screenshot(
+            path=str(screenshot_dir / "widget-desktop.png")
+        )  # the phone one has a popover
         chip = answer.locator(".chip").first
         chip.hover()
         popover = page.locator(f"{HOST} .pop")
@@ -126,7 +129,6 @@ def test_streams_an_answer_with_citation_popover(
         assert chip.get_attribute("aria-expanded") == "true"
         sources = answer.locator(".src li")
         assert sources.count() >= 1 and "Amazon" in sources.first.inner_text()
-        page.screenshot(path=str(screenshot_dir / "widget-desktop.png"))
 
         page.mouse.move(5, 5)
         popover.wait_for(state="hidden")
