@@ -21,9 +21,12 @@ from tests.conftest import REPO_ROOT
 GATES = REPO_ROOT / "eval" / "gates.json"
 
 
+GATED_SETS = json.loads(GATES.read_text())["sets"]
+
+
 @pytest.mark.slow
-def test_shipped_set_meets_its_gates(tmp_path: Path, embedder: Any) -> None:
-    gates = json.loads(GATES.read_text())
+@pytest.mark.parametrize("gates", GATED_SETS, ids=[g["name"] for g in GATED_SETS])
+def test_shipped_set_meets_its_gates(tmp_path: Path, embedder: Any, gates: dict[str, Any]) -> None:
     questions = load_set(REPO_ROOT / gates["set"])
     settings = Settings(data_dir=tmp_path / "data", _env_file=None)  # type: ignore[call-arg]
     store = ChromaStore.from_settings(settings, dimension=embedder.dimension)
