@@ -102,8 +102,9 @@ def _spelled_out(acronym: str, haystack: str) -> bool:
     """An acronym written out in the source: its capitals start consecutive words, small
     joining words allowed ("CfD" = "contract for difference")."""
     capitals = [c for c in acronym if c.isupper()]
-    if not 2 <= len(capitals) <= 6 or not acronym[0].isupper():
-        return False
+    lowercase = sum(c.islower() for c in acronym)
+    if not 2 <= len(capitals) <= 6 or not acronym[0].isupper() or lowercase > 1:
+        return False  # "CoreWeave" is a name, not an acronym
     joiner = r"\s+(?:(?:and|of|for|the|&|de)\s+)?"
     pattern = joiner.join(rf"{re.escape(c)}[\w-]*" for c in capitals)
     return re.search(rf"(?i)\b{pattern}\b", haystack) is not None
