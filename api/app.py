@@ -6,6 +6,7 @@ import logging
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 import anyio
 import anyio.to_thread
@@ -16,11 +17,29 @@ from fastapi.staticfiles import StaticFiles
 from api.deps import Runtime, rate_limit, require_read
 from api.errors import install_error_handlers
 from api.routers import ask, documents, health, openai_compat, search, static
+from api.schemas import ErrorOut
 from api.security import BodySizeGuard, KeyRing, RateLimiter
 from rag.config import Settings
 from rag.system import Newsdesk
 
 log = logging.getLogger("newsdesk.api")
+
+# Documented so generated clients (and schemathesis) know every status a /v1 call may answer.
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorOut, "description": description}
+    for status, description in {
+        400: "malformed body",
+        401: "missing or unknown API key",
+        403: "the key may not do this",
+        404: "no such document",
+        413: "body, file or upload count over the limits",
+        415: "unsupported content type",
+        422: "invalid request",
+        429: "rate limited (see Retry-After)",
+        500: "internal error",
+        503: "still loading, or the index is unreachable",
+    }.items()
+}
 
 
 def _load(runtime: Runtime) -> None:
@@ -52,7 +71,11 @@ def _lifespan(runtime: Runtime):  # type: ignore[no-untyped-def]
 
 
 def _v1_router() -> APIRouter:
-    v1 = APIRouter(prefix="/v1", dependencies=[Depends(rate_limit), Depends(require_read)])
+    v1 = APIRouter(
+        prefix="/v1",
+        dependencies=[Depends(rate_limit), Depends(require_read)],
+        responses=ERROR_RESPONSES,
+    )
     v1.include_router(ask.router)
     v1.include_router(search.router)
     v1.include_router(documents.router)

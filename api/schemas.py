@@ -57,6 +57,20 @@ class ChatRequest(BaseModel):
     answerer: AnswererName | None = None
 
 
+class ErrorDetail(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    code: str
+    message: str
+    details: list[dict[str, Any]] | None = None
+
+
+class ErrorOut(BaseModel):
+    """The one error shape, `{"error": {"code", "message"}}` (api/errors.py)."""
+
+    error: ErrorDetail
+
+
 class CitationOut(BaseModel):
     id: int
     doc_id: str
