@@ -28,6 +28,8 @@ UNITS = {
     "gwh": ("energy", 1e9), "megawatt-hours": ("energy", 1e6), "mwh": ("energy", 1e6),
     "percent": ("percent", 1.0), "per cent": ("percent", 1.0), "%": ("percent", 1.0),
     "percentage points": ("percent", 1.0),
+    "gb": ("data", 1e9), "tb": ("data", 1e12), "pb": ("data", 1e15), "gigabytes": ("data", 1e9),
+    "terabytes": ("data", 1e12), "petabytes": ("data", 1e15),
     "euros": ("currency", 1.0), "euro": ("currency", 1.0), "dollars": ("currency", 1.0),
     "pounds": ("currency", 1.0), "yen": ("currency", 1.0),
 }  # fmt: skip
@@ -132,7 +134,7 @@ def find_quantities(text: str) -> list[Quantity]:
             end = match.end("scale") if match.group("scale") else match.end("num")
         elif unit_word:
             kind, factor = UNITS[unit_word]
-            unit = {"power": "W", "energy": "Wh", "percent": "%"}.get(kind, "")
+            unit = {"power": "W", "energy": "Wh", "percent": "%", "data": "B"}.get(kind, "")
             if kind == "currency":
                 unit = {"eur": "EUR", "pou": "GBP", "yen": "JPY"}.get(unit_word[:3], "USD")
             end = match.end("unit")

@@ -35,6 +35,7 @@ GENERIC_AMOUNT_WORDS = frozenset("money dollars dollar % percent percentage".spl
 POWER_CUES = frozenset(
     "capacity power gigawatt gigawatts megawatt megawatts electricity watts".split()
 )
+DATA_CUES = frozenset(["memory", "bandwidth", "storage capacity"])
 PERCENT_CUES = frozenset("percent percentage share proportion %".split())
 # Synonym groups, as stems: a question word matches a source word of the same group.
 SYNONYM_GROUPS = [
@@ -56,7 +57,7 @@ SYNONYM_GROUPS = [
     "revenu sale",
     "build construct develop",
     "open launch",
-    "ceo chief execut",
+    "ceo chief execut lead head",
     "found founder cofound",
     "locat site where",
 ]
@@ -393,6 +394,8 @@ def analyse(question: str) -> QuestionAnalysis:
             analysis.wanted_kinds.add("power")
         if stems & {stem(w) for w in PERCENT_CUES} or "%" in text:
             analysis.wanted_kinds.add("percent")
+        if stems & {stem(w) for w in DATA_CUES}:
+            analysis.wanted_kinds.add("data")
         cues = (CURRENCY_CUES | POWER_CUES | PERCENT_CUES) - GENERIC_AMOUNT_WORDS
         cue_stems = {stem(c) for c in cues}
         analysis.attributes = {canonical(stem(w)) for w in words if stem(w) in cue_stems}
