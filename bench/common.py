@@ -47,8 +47,12 @@ class BenchConfig:
     cold_repeats: int = 3
     scale_sizes: Sequence[int] = (1000, 5000, 20000)
     scale_questions: int = 100
+    rss_requests: int = 40  # answers served before reading the server's peak RSS
     peer_questions: int = 0  # 0 = the whole eval set
     onnx_eval: bool = True  # run the shipped eval with each backend (takes ~1 min each)
+    peer_sets: Sequence[str] = ("announcements", "holdout")
+    corpus_files: int = 0  # 0 = the whole sample corpus; else its n smallest files
+    onnx_texts: int = 0  # 0 = every embedded text of the sample corpus
 
     @classmethod
     def from_env(cls, *, tiny: bool = False) -> BenchConfig:
@@ -74,10 +78,14 @@ class BenchConfig:
             serve_clients=4,
             serve_workers=(1,),
             cold_repeats=1,
-            scale_sizes=(60, 120),
+            scale_sizes=(10, 20),
             scale_questions=10,
+            rss_requests=6,
             peer_questions=12,
             onnx_eval=False,
+            peer_sets=("announcements",),
+            corpus_files=3,
+            onnx_texts=40,
         )
 
 
@@ -262,6 +270,7 @@ class BenchContext:
         self.figures_dir = figures_dir
         self._embedder: Any = None
         self._sample_dir: Path | None = None
+        self._corpus_dir: Path | None = None
         self._cleanup: list[Path] = []
 
     @property
@@ -270,13 +279,34 @@ class BenchContext:
             self._embedder = load_embedder(self.config.threads)
         return self._embedder
 
+    def corpus(self) -> Path:
+        """The sample corpus, or a copy of its few smallest files (tiny runs)."""
+        if not self.config.corpus_files:
+            return SAMPLE_CORPUS
+        if self._corpus_dir is None:
+            OUT_DIR.mkdir(parents=True, exist_ok=True)
+            path = Path(tempfile.mkdtemp(prefix="corpus-", dir=OUT_DIR))
+            self._cleanup.append(path)
+            files = sorted(
+                (
+                    f
+                    for f in SAMPLE_CORPUS.iterdir()
+                    if f.is_file() and not f.name.startswith("README")
+                ),
+                key=lambda f: f.stat().st_size,
+            )
+            for file in files[: self.config.corpus_files]:
+                shutil.copy2(file, path / file.name)
+            self._corpus_dir = path
+        return self._corpus_dir
+
     def sample_index(self) -> Path:
         """A data dir holding the sample corpus (ingested once per run)."""
         if self._sample_dir is None:
             OUT_DIR.mkdir(parents=True, exist_ok=True)
             path = Path(tempfile.mkdtemp(prefix="sample-", dir=OUT_DIR))
             self._cleanup.append(path)
-            ingest_into(path, [SAMPLE_CORPUS], self.embedder)
+            ingest_into(path, [self.corpus()], self.embedder)
             self._sample_dir = path
         return self._sample_dir
 
@@ -295,4 +325,4 @@ class BenchContext:
         for path in self._cleanup:
             shutil.rmtree(path, ignore_errors=True)
         self._cleanup.clear()
-        self._sample_dir = None
+        self._sample_dir = self._corpus_dir = None

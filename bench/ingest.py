@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Any
 
 from bench.common import (
-    SAMPLE_CORPUS,
     BenchContext,
     Check,
     RecordingEmbedder,
@@ -65,7 +64,7 @@ def measure(ctx: BenchContext, corpus: Path) -> dict[str, Any]:
 
 
 def run(ctx: BenchContext) -> Section:
-    result = measure(ctx, SAMPLE_CORPUS)
+    result = measure(ctx, ctx.corpus())
     floor_s, ingest_s = result["floor_s"], result["ingest_s"]
     summary = result["summary"]
     section = Section(

@@ -95,7 +95,9 @@ SETS = (
 )  # fmt: skip
 
 
-def compare(ctx: BenchContext, corpus: Path, questions: list[dict[str, Any]]) -> list[list[Any]]:
+def compare(
+    ctx: BenchContext, corpus: Path, questions: list[dict[str, Any]]
+) -> tuple[list[list[Any]], int]:
     """Rows (pipeline, ingest s, chunks, latency, quality) for one corpus and question set."""
     from rag.embedder import bundled_model_path
 
@@ -111,6 +113,9 @@ def compare(ctx: BenchContext, corpus: Path, questions: list[dict[str, Any]]) ->
         retriever = index.as_retriever(similarity_top_k=10 * CHUNKS_PER_DOC)
         peer_chunks = len(index.vector_store._collection.get(include=[])["ids"])
         ours_chunks = hybrid.store.stats()["chunks"]
+        indexed = {info.doc_id for info in hybrid.store.all_document_infos()}
+        # Only questions whose documents are all indexed (tiny runs index a few files).
+        questions = [q for q in questions if set(q["doc_ids"]) <= indexed] or questions
 
         def ours(newsdesk: Any) -> Callable[[str], list[str]]:
             return lambda q: ranked_docs([h.doc_id for h in newsdesk.search(q, k=30)], 10)
@@ -129,7 +134,7 @@ def compare(ctx: BenchContext, corpus: Path, questions: list[dict[str, Any]]) ->
             result = quality(search, questions)
             rows.append([name, ingest_s, chunks, result["median_ms"], result["p95_ms"],
                          result["hit@5"], result["mrr@10"]])  # fmt: skip
-        return rows
+        return rows, len(questions)
 
 
 def run(ctx: BenchContext) -> Section:
@@ -140,13 +145,17 @@ def run(ctx: BenchContext) -> Section:
                  "hit@5", "MRR@10"],
     )  # fmt: skip
     for name, corpus, set_path in SETS:
+        if name not in ctx.config.peer_sets:
+            continue
         questions = [q for q in eval_questions(set_path) if q["answers"] and q["doc_ids"]]
+        if name == "announcements":
+            corpus = ctx.corpus()  # tiny runs: a few files of it
         if ctx.config.peer_questions:
             questions = questions[: ctx.config.peer_questions]
         if not questions or not corpus.is_dir():
             continue
-        for row in compare(ctx, corpus, questions):
-            section.rows.append([f"{name} ({len(questions)} q)", *row])
+        rows, asked = compare(ctx, corpus, questions)
+        section.rows += [[f"{name} ({asked} q)", *row] for row in rows]
     section.notes += [
         "Answerable questions of each eval set, document level (eval.metrics.hit_at / mrr_at); "
         "every pipeline ranks 30 chunks and keeps the first 10 documents.",
