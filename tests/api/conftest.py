@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import os
-import socket
 import subprocess
-import sys
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -20,6 +16,7 @@ from fastapi.testclient import TestClient
 from api.app import create_app
 from rag.config import Settings
 from rag.system import Newsdesk, build_newsdesk
+from tests.servers import cli_env, free_port, running_serve, wait_ready  # noqa: F401  (re-exported)
 
 # Written for these tests: four short dated announcements with checkable figures.
 RECORDS: list[dict[str, Any]] = [
@@ -104,12 +101,6 @@ def client(make_client: Callable[..., Any]) -> Iterator[TestClient]:
         yield test_client
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @dataclass
 class Server:
     base_url: str
@@ -121,41 +112,16 @@ class Server:
         return {"Authorization": f"Bearer {self.admin_key if admin else self.read_key}"}
 
 
-def wait_ready(base_url: str, process: subprocess.Popen[bytes], timeout_s: float = 180) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"server exited with {process.returncode}")
-        try:
-            if httpx.get(f"{base_url}/readyz", timeout=2).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.3)
-    raise RuntimeError("server did not become ready")
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """A real `newsdesk serve` on a free loopback port with the records ingested over HTTP."""
     workdir = tmp_path_factory.mktemp("serve")
-    port = free_port()
-    env = {
-        **os.environ,
-        "HF_HUB_OFFLINE": "1",
-        "NEWSDESK_API_KEYS": "read-key-1",
-        "NEWSDESK_ADMIN_KEYS": "admin-key-1",
-        "NEWSDESK_RATE_LIMIT": "100000/minute",
-    }
-    command = [sys.executable, "-m", "api.cli", "serve", "--host", "127.0.0.1"]
-    command += ["--port", str(port), "--data-dir", str(workdir / "data"), "--log-level", "warning"]
-    repo_root = Path(__file__).resolve().parents[2]
-    env["PYTHONPATH"] = str(repo_root)
-    # cwd outside the repo: no stray .env is read.
-    process = subprocess.Popen(command, cwd=workdir, env=env)
-    base_url = f"http://127.0.0.1:{port}"
-    try:
-        wait_ready(base_url, process)
+    env = cli_env(
+        NEWSDESK_API_KEYS="read-key-1",
+        NEWSDESK_ADMIN_KEYS="admin-key-1",
+        NEWSDESK_RATE_LIMIT="100000/minute",
+    )
+    with running_serve(workdir, env, data_dir=workdir / "data") as (base_url, process):
         running = Server(base_url, process, "read-key-1", "admin-key-1")
         response = httpx.post(
             f"{base_url}/v1/documents",
@@ -165,10 +131,3 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         )
         assert response.status_code == 200, response.text
         yield running
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()

@@ -18,8 +18,9 @@ import uvicorn
 from api.app import create_app
 from rag.system import Newsdesk
 from rag.types import Answer
-from tests.api.conftest import Server, free_port
+from tests.api.conftest import Server
 from tests.api.test_endpoints import sse_events
+from tests.servers import free_port
 
 pytestmark = pytest.mark.slow
 

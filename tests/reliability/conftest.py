@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import json
-import os
 import random
 import shutil
-import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -159,15 +157,3 @@ def check_consistent(state: Snapshot) -> None:
 
 def settings_for(data_dir: Path, **overrides: Any) -> Settings:
     return Settings(data_dir=data_dir, _env_file=None, **overrides)  # type: ignore[call-arg]
-
-
-def cli_env() -> dict[str, str]:
-    """The environment for a `newsdesk` subprocess: offline, no inherited NEWSDESK_* settings."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSDESK_")}
-    env.update(HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", PYTHONPATH=str(REPO_ROOT))
-    env.update(ANONYMIZED_TELEMETRY="False", TOKENIZERS_PARALLELISM="false")
-    return env
-
-
-def cli_command(*arguments: str) -> list[str]:
-    return [sys.executable, "-m", "api.cli", *arguments]

@@ -12,8 +12,9 @@ from pathlib import Path
 import pytest
 
 from rag.store import ChromaStore
-from tests.reliability.conftest import cli_env, settings_for
+from tests.reliability.conftest import settings_for
 from tests.reliability.hostile import EVIL_SCRIPT, HUGE_LIMIT, write_hostile_corpus
+from tests.servers import cli_env
 
 pytestmark = pytest.mark.slow
 

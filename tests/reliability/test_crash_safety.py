@@ -26,8 +26,6 @@ from tests.reliability.conftest import (
     Fact,
     MemoEmbedder,
     check_consistent,
-    cli_command,
-    cli_env,
     copy_sample,
     fact_record,
     settings_for,
@@ -35,6 +33,7 @@ from tests.reliability.conftest import (
     write_jsonl,
     write_note,
 )
+from tests.servers import cli_command, cli_env
 
 pytestmark = pytest.mark.slow
 

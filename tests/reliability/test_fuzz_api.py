@@ -25,8 +25,9 @@ from schemathesis.specs.openapi.checks import (
 from api.app import create_app
 from ingest.pipeline import Ingestor
 from rag.system import build_newsdesk
-from tests.api.conftest import RECORDS, free_port
+from tests.api.conftest import RECORDS
 from tests.reliability.conftest import settings_for
+from tests.servers import free_port
 
 pytestmark = pytest.mark.slow
 

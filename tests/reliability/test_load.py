@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import random
-import subprocess
 import threading
 import time
 from collections.abc import Iterator
@@ -16,8 +15,9 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.api.conftest import RECORDS, free_port, wait_ready
-from tests.reliability.conftest import Fact, cli_command, cli_env, fact_record
+from tests.api.conftest import RECORDS
+from tests.reliability.conftest import Fact, fact_record
+from tests.servers import cli_env, running_serve
 
 pytestmark = pytest.mark.slow
 
@@ -35,22 +35,9 @@ QUESTIONS = [
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     workdir = tmp_path_factory.mktemp("load")
-    port = free_port()
-    env = {**cli_env(), "NEWSDESK_ADMIN_KEYS": KEY, "NEWSDESK_RATE_LIMIT": "1000000/minute"}
-    command = cli_command("serve", "--host", "127.0.0.1", "--port", str(port))
-    command += ["--data-dir", str(workdir / "data"), "--log-level", "warning"]
-    process = subprocess.Popen(command, cwd=workdir, env=env)
-    base_url = f"http://127.0.0.1:{port}"
-    try:
-        wait_ready(base_url, process)
+    env = cli_env(NEWSDESK_ADMIN_KEYS=KEY, NEWSDESK_RATE_LIMIT="1000000/minute")
+    with running_serve(workdir, env, data_dir=workdir / "data") as (base_url, _):
         yield base_url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 def test_asking_while_ingesting(server: str) -> None:

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,7 +11,7 @@ import httpx
 import pytest
 
 from api.chroma_sidecar import ChromaSidecar
-from tests.api.conftest import free_port, wait_ready
+from tests.servers import cli_command, cli_env, free_port, stop, wait_ready
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 ADMIN_KEY = "scale-admin-key"
@@ -34,30 +32,17 @@ def start_api(workdir: Path, chroma_url: str, *, name: str) -> ApiProcess:
     """`newsdesk serve` with its own data dir (its keyword index) on the shared Chroma."""
     port = free_port()
     data_dir = workdir / name
-    env = {
-        **os.environ,
-        "HF_HUB_OFFLINE": "1",
-        "PYTHONPATH": str(REPO_ROOT),
-        "NEWSDESK_CHROMA_URL": chroma_url,
-        "NEWSDESK_DATA_DIR": str(data_dir),
-        "NEWSDESK_API_KEYS": READ_KEY,
-        "NEWSDESK_ADMIN_KEYS": ADMIN_KEY,
-        "NEWSDESK_RATE_LIMIT": "1000000/minute",
-    }
-    command = [sys.executable, "-m", "api.cli", "serve", "--host", "127.0.0.1"]
-    command += ["--port", str(port), "--log-level", "warning"]
+    env = cli_env(
+        NEWSDESK_CHROMA_URL=chroma_url,
+        NEWSDESK_DATA_DIR=str(data_dir),
+        NEWSDESK_API_KEYS=READ_KEY,
+        NEWSDESK_ADMIN_KEYS=ADMIN_KEY,
+        NEWSDESK_RATE_LIMIT="1000000/minute",
+    )
+    command = cli_command("serve", "--host", "127.0.0.1", "--port", str(port))
+    command += ["--log-level", "warning"]
     process = subprocess.Popen(command, cwd=workdir, env=env)  # cwd outside the repo: no .env
     return ApiProcess(f"http://127.0.0.1:{port}", process, data_dir)
-
-
-def stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 @pytest.fixture(scope="module")

@@ -7,19 +7,18 @@ import functools
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
+
+from tests.servers import free_port, running_serve
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SAMPLE_CORPUS = REPO_ROOT / "examples" / "announcements"
@@ -51,12 +50,6 @@ HOSTILE_RECORD: dict[str, Any] = {
 }
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @dataclass
 class Origins:
     api: str  # the newsdesk server (serves /, /widget.js, /v1/...)
@@ -74,20 +67,6 @@ def _static_site(directory: Path, port: int) -> ThreadingHTTPServer:
     site = ThreadingHTTPServer(("127.0.0.1", port), handler)
     threading.Thread(target=site.serve_forever, daemon=True).start()
     return site
-
-
-def _wait_ready(base_url: str, process: subprocess.Popen[bytes], timeout_s: float = 120) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"newsdesk serve exited with {process.returncode}")
-        try:
-            if httpx.get(f"{base_url}/readyz", timeout=2).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.2)
-    raise RuntimeError("newsdesk serve did not become ready")
 
 
 @pytest.fixture(scope="module")
@@ -125,20 +104,12 @@ def origins(tmp_path_factory: pytest.TempPathFactory, site_dir: Path) -> Iterato
     foreign = _static_site(site_dir, foreign_port)
     env["NEWSDESK_CORS_ORIGINS"] = f"http://127.0.0.1:{allowed_port}"
     env["NEWSDESK_RATE_LIMIT"] = f"{RATE_LIMIT}/minute"
-    serve = [sys.executable, "-m", "api.cli", "serve", "--host", "127.0.0.1"]
-    serve += ["--port", str(api_port), "--data-dir", str(data_dir), "--log-level", "warning"]
-    process = subprocess.Popen(serve, cwd=workdir, env=env)
-    api = f"http://127.0.0.1:{api_port}"
     try:
-        _wait_ready(api, process)
-        yield Origins(api, f"http://127.0.0.1:{allowed_port}", f"http://127.0.0.1:{foreign_port}")
+        with running_serve(workdir, env, data_dir=data_dir, port=api_port) as (api, _):
+            yield Origins(
+                api, f"http://127.0.0.1:{allowed_port}", f"http://127.0.0.1:{foreign_port}"
+            )
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
         for site in (allowed, foreign):
             site.shutdown()
             site.server_close()
