@@ -223,3 +223,23 @@ def _export_fp32(model_path: str, target: Path) -> None:
             dynamo=False,
         )
     partial.replace(target)
+
+
+def embedder_for(
+    backend: str = "torch",
+    *,
+    batch_size: int = 64,
+    threads: int = 0,
+    cache_dir: Path | str | None = None,
+) -> SentenceTransformerEmbedder | OnnxRuntimeEmbedder:
+    """The embedder for a backend name: "torch" (default), "onnx" or "onnx-int8"."""
+    if backend == "torch":
+        return SentenceTransformerEmbedder(batch_size=batch_size, threads=threads)
+    if backend in ONNX_BACKENDS:
+        return OnnxRuntimeEmbedder(
+            quantized=backend == "onnx-int8",
+            cache_dir=cache_dir,
+            batch_size=batch_size,
+            threads=threads,
+        )
+    raise ValueError(f"unknown embedding backend {backend!r}; use torch, onnx or onnx-int8")

@@ -47,3 +47,22 @@ def test_scale_corpus_is_deterministic(tmp_path: Path) -> None:
     rows = list(records(30, seed=3))
     assert len({r["id"] for r in rows}) == 30
     assert all(r["published"] and "$" in r["text"] for r in rows)
+
+
+def test_onnx_embedder_matches_the_torch_model(embedder) -> None:  # type: ignore[no-untyped-def]
+    from bench.common import OUT_DIR
+    from rag.embedder import embedder_for
+
+    texts = [
+        "How much capacity comes online by the end of 2026?",
+        "Short.",
+        "The company said revenue rose 32% to $436 million in 2025, ahead of its forecast. " * 4,
+    ]
+    reference = embedder.embed(texts)
+    fp32 = embedder_for("onnx", cache_dir=OUT_DIR / "onnx", threads=2).embed(texts)
+    int8 = embedder_for("onnx-int8", cache_dir=OUT_DIR / "onnx", threads=2).embed(texts)
+    assert fp32.shape == reference.shape == int8.shape
+    assert (fp32 * reference).sum(axis=1).min() > 0.999  # the same model, the same pooling
+    assert (int8 * reference).sum(axis=1).min() > 0.95  # quantised weights move vectors a little
+    with pytest.raises(ValueError):
+        embedder_for("tpu")
