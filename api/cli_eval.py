@@ -103,13 +103,16 @@ def _in_process_targets(
     console: Console,
 ) -> list[tuple[str, Target]]:
     from ingest.pipeline import Ingestor
-    from rag.embedder import SentenceTransformerEmbedder
+    from rag.embedder import embedder_for
     from rag.store import ChromaStore
     from rag.system import build_newsdesk
 
     if embedder is None:
-        model = SentenceTransformerEmbedder(
-            batch_size=settings.embed_batch_size, threads=settings.embed_threads
+        model = embedder_for(
+            settings.embed_backend,
+            batch_size=settings.embed_batch_size,
+            threads=settings.embed_threads,
+            cache_dir=settings.onnx_cache_dir,
         )
         model.warm_up()
         embedder = model

@@ -8,6 +8,7 @@ import time
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from datetime import date
+from functools import partial
 
 import numpy as np
 
@@ -93,13 +94,19 @@ def passes_gates(evidence: Evidence, analysis: QuestionAnalysis) -> bool:
     return not (analysis.time.years and evidence.time_fit < 0.5)
 
 
-def enrich_entities(analysis: QuestionAnalysis, chunks: Sequence[ScoredChunk]) -> None:
+def enrich_entities(
+    analysis: QuestionAnalysis, chunks: Sequence[ScoredChunk], store: ChromaStore
+) -> None:
     """Names typed in lower case ("helmsway capacity") are recognised by the sources' own
     capitalised names, so they count as names the answer must be about."""
     lowered = f" {' '.join(WORD_RE.findall(analysis.text.lower()))} "
     known = {e.lower() for e in analysis.entities}
     for chunk in chunks:
-        for _, _, name in find_entities(chunk.document.title + ". " + chunk.text):
+        names = store.memo(
+            ("names", chunk.chunk_id),
+            partial(find_entities, chunk.document.title + ". " + chunk.text),
+        )
+        for _, _, name in names:
             # "Nordlink Telecom" is also asked about as plain "nordlink", "Rival Telora" as "telora"
             words = [w for w in name.split() if len(w) >= 4 and w[0].isupper()]
             for candidate in [name, *words]:
@@ -190,7 +197,7 @@ class ExtractiveAnswerer:
             standalone, vector, k=self.top_k, filters=merge_time_filters(filters, analysis)
         )
         retrieved = time.perf_counter()
-        enrich_entities(analysis, chunks)
+        enrich_entities(analysis, chunks, self.store)
         evidence = gather_evidence(analysis, np.asarray(vector), chunks, self.store)
         draft = self._draft(analysis, evidence)
         answered = time.perf_counter()

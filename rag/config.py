@@ -27,6 +27,9 @@ class Settings(BaseSettings):
     # embedding
     embed_batch_size: int = Field(64, ge=1, le=4096)
     embed_threads: int = Field(0, ge=0)  # 0 = torch default
+    # mixed: questions on ONNX Runtime, batches on torch (same weights); see rag/embedder.py
+    embed_backend: Literal["mixed", "torch", "onnx", "onnx-int8"] = "mixed"
+    onnx_cache_dir: Path | None = None  # where the ONNX export of the bundled model is kept
 
     # ingest
     chunk_max_chars: int = Field(900, ge=100)

@@ -110,15 +110,23 @@ def _spelled_out(acronym: str, haystack: str) -> bool:
     return re.search(rf"(?i)\b{pattern}\b", haystack) is not None
 
 
-def _entity_coverage(entities: list[str], haystack: str) -> float:
+def word_sets(text: str) -> tuple[set[str], set[str]]:
+    """The words of a text as written, and lower-cased with plural 's' also dropped."""
+    exact = set(re.findall(r"\w+", text))
+    present = {w.lower() for w in exact}
+    present |= {w[:-1] for w in present if w.endswith("s")}  # "GPUs" covers "GPU"
+    return exact, present
+
+
+def _entity_coverage(
+    entities: list[str], haystack: str, known: tuple[set[str], set[str]] | None = None
+) -> float:
     """Share of the question's names found in `haystack`. A name counts by the share of its
     words present ("Unit 1 of the Three Mile Island plant" has all of "Three Mile Island
     Unit 1"), halved when its first word is missing ("Large 3" is not "Mistral Large 3")."""
     if not entities:
         return 1.0
-    exact = set(re.findall(r"\w+", haystack))
-    present = {w.lower() for w in exact}
-    present |= {w[:-1] for w in present if w.endswith("s")}  # "GPUs" covers "GPU"
+    exact, present = known or word_sets(haystack)
     total = 0.0
     for entity in entities:
         raw_words = re.findall(r"\w+", entity)
@@ -128,9 +136,8 @@ def _entity_coverage(entities: list[str], haystack: str) -> float:
         if any(w.isdigit() and w not in present for w in words):
             continue  # "PASI 90" is not "PASI 75": a name's number must match
         if len(raw_words) == 1 and _spelled_out(raw_words[0], haystack):
-            total += (
-                1.0  # "FDA" for "Food and Drug Administration", "CfD" for "contract for difference"
-            )
+            # "FDA" for "Food and Drug Administration", "CfD" for "contract for difference"
+            total += 1.0
             continue
         # short capitals ("US", "EU") must match as capitals: "us" is a pronoun
         found = [
@@ -254,7 +261,11 @@ def gather_evidence(
         for cid, c in chunk_of.items()
     }
     chunk_entity = {
-        cid: _entity_coverage(analysis.entities, c.document.title + " " + c.text)
+        cid: _entity_coverage(
+            analysis.entities,
+            c.document.title + " " + c.text,
+            store.memo(("chunk-words", cid), partial(word_sets, c.document.title + " " + c.text)),
+        )
         for cid, c in chunk_of.items()
     }
     terms = list(dict.fromkeys(analysis.terms))
@@ -296,8 +307,11 @@ def gather_evidence(
         evidence.context = _coverage(terms, context_bag, idf)
         evidence.missing = [t for t in terms if t not in context_bag]
         evidence.entity = chunk_entity[sentence.chunk_id]
+        named_text = chunk.document.title + " " + sentence.text
         evidence.named = _entity_coverage(
-            analysis.entities, chunk.document.title + " " + sentence.text
+            analysis.entities,
+            named_text,
+            store.memo(("named-words", sentence.sentence_id), partial(word_sets, named_text)),
         )
         evidence.type_fit = _type_fit(analysis, evidence, question_entities)
         evidence.time_fit = _time_fit(analysis, evidence, newest_day)

@@ -63,12 +63,15 @@ class Newsdesk:
 
 def build_newsdesk(settings: Settings, *, embedder: Embedder | None = None) -> Newsdesk:
     """Wire the configured backends. `embedder` may be passed to share one loaded model."""
-    from rag.embedder import SentenceTransformerEmbedder
+    from rag.embedder import embedder_for
     from rag.wiring import build_answerers, build_retriever
 
     if embedder is None:
-        model = SentenceTransformerEmbedder(
-            batch_size=settings.embed_batch_size, threads=settings.embed_threads
+        model = embedder_for(
+            settings.embed_backend,
+            batch_size=settings.embed_batch_size,
+            threads=settings.embed_threads,
+            cache_dir=settings.onnx_cache_dir,
         )
         model.warm_up()
         embedder = model
