@@ -180,11 +180,29 @@ def make_settings(data_dir: Path, **overrides: Any) -> Any:
 
 
 def load_embedder(threads: int = 2) -> Any:
-    from rag.embedder import SentenceTransformerEmbedder
+    """The embedder the product builds from Settings (NEWSDESK_EMBED_BACKEND picks another)."""
+    from rag.embedder import embedder_for
 
-    embedder = SentenceTransformerEmbedder(threads=threads)
+    settings = make_settings(OUT_DIR)
+    embedder = embedder_for(
+        settings.embed_backend,
+        batch_size=settings.embed_batch_size,
+        threads=threads,
+        cache_dir=settings.onnx_cache_dir,
+    )
     embedder.warm_up()
     return embedder
+
+
+def torch_embedder(embedder: Any, threads: int = 2) -> Any:
+    """The sentence-transformers (torch) embedder inside `embedder`, or a new one."""
+    from rag.embedder import SentenceTransformerEmbedder
+
+    inner = getattr(embedder, "batches", embedder)
+    if not isinstance(inner, SentenceTransformerEmbedder):
+        inner = SentenceTransformerEmbedder(threads=threads)
+    inner.warm_up()
+    return inner
 
 
 class RecordingEmbedder:
@@ -278,6 +296,15 @@ class BenchContext:
         if self._embedder is None:
             self._embedder = load_embedder(self.config.threads)
         return self._embedder
+
+    @property
+    def torch_embedder(self) -> Any:
+        """sentence-transformers on torch: the model's own `encode` (the ingest floor)."""
+        return torch_embedder(self.embedder, self.config.threads)
+
+    @property
+    def backend(self) -> str:
+        return type(self.embedder).__name__
 
     def corpus(self) -> Path:
         """The sample corpus, or a copy of its few smallest files (tiny runs)."""

@@ -34,7 +34,7 @@ def backends(ctx: BenchContext) -> dict[str, Any]:
     cache = OUT_DIR / "onnx"  # exported here from the bundled weights, never downloaded
     threads = ctx.config.threads
     return {
-        "torch (sentence-transformers)": ctx.embedder,
+        "torch (sentence-transformers)": ctx.torch_embedder,
         "onnxruntime fp32": OnnxRuntimeEmbedder(cache_dir=cache, threads=threads),
         "onnxruntime int8": OnnxRuntimeEmbedder(quantized=True, cache_dir=cache, threads=threads),
     }

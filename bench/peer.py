@@ -107,7 +107,10 @@ def compare(
         dense = ctx.newsdesk(ours_dir, retriever="dense")
         started = time.perf_counter()
         index = build_peer(
-            peer_documents(hybrid), peer_dir, bundled_model_path(), ctx.embedder.model.tokenizer
+            peer_documents(hybrid),
+            peer_dir,
+            bundled_model_path(),
+            ctx.torch_embedder.model.tokenizer,
         )
         peer_s = time.perf_counter() - started
         retriever = index.as_retriever(similarity_top_k=10 * CHUNKS_PER_DOC)

@@ -61,7 +61,8 @@ def run(ctx: BenchContext) -> Section:
     )
     section.notes.append(
         f"{len(questions)} varied questions (eval set + title templates), each asked once "
-        f"after {config.warmup} warm-up questions; top_k={newsdesk.settings.top_k}."
+        f"after {config.warmup} warm-up questions; top_k={newsdesk.settings.top_k}; the floor "
+        f"embeds with the Newsdesk's own embedder ({ctx.backend})."
     )
     section.data = {
         "floor_median_ms": floor_median,

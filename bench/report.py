@@ -40,7 +40,9 @@ def write_markdown(
         "# Benchmarks",
         "",
         f"Measured {dt.datetime.now().strftime('%Y-%m-%d %H:%M')} with `{command}` on "
-        f"{machine['nproc']} cores ({machine['cpu']}), {machine['ram_gib']} GiB RAM. "
+        f"{machine['nproc']} cores ({machine['cpu']}), {machine['ram_gib']} GiB RAM"
+        + (f"; embedder: {machine['embedder']}" if machine.get("embedder") else "")
+        + ". "
         "Every ratio compares two things measured in the same run on the same machine; "
         "the machine is shared, so absolute times move between runs.",
         "",

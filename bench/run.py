@@ -57,6 +57,7 @@ def main(argv: list[str] | None = None) -> int:
             print(console_text(section), flush=True)
             print(flush=True)
     finally:
+        embedder_name = ctx.backend if ctx._embedder is not None else ""
         ctx.close()
     checks = [c for s in sections for c in s.checks]
     failed = [c for c in checks if not c.passed]
@@ -64,9 +65,9 @@ def main(argv: list[str] | None = None) -> int:
           f"({time.perf_counter() - started:.0f} s in all)")  # fmt: skip
     for check in checks:
         print(check.line())
-    write_markdown(
-        out, sections, machine(), command=" ".join(["python -m bench.run", *(argv or sys.argv[1:])])
-    )
+    facts = {**machine(), "embedder": embedder_name}
+    command = " ".join(["python -m bench.run", *(argv if argv is not None else sys.argv[1:])])
+    write_markdown(out, sections, facts, command=command)
     print(f"wrote {out}")
     return 1 if args.strict and failed else 0
 
