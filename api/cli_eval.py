@@ -103,19 +103,11 @@ def _in_process_targets(
     console: Console,
 ) -> list[tuple[str, Target]]:
     from ingest.pipeline import Ingestor
-    from rag.embedder import embedder_for
     from rag.store import ChromaStore
-    from rag.system import build_newsdesk
+    from rag.system import build_embedder, build_newsdesk
 
     if embedder is None:
-        model = embedder_for(
-            settings.embed_backend,
-            batch_size=settings.embed_batch_size,
-            threads=settings.embed_threads,
-            cache_dir=settings.onnx_cache_dir,
-        )
-        model.warm_up()
-        embedder = model
+        embedder = build_embedder(settings)
     if corpus is not None:
         store = ChromaStore.from_settings(settings, dimension=embedder.dimension)
         summary = Ingestor(settings, store, embedder).ingest([corpus])

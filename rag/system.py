@@ -61,20 +61,26 @@ class Newsdesk:
             refresh()
 
 
+def build_embedder(settings: Settings) -> Embedder:
+    """The configured embedder, warmed up (NEWSDESK_EMBED_BACKEND, batch size, threads)."""
+    from rag.embedder import embedder_for
+
+    model = embedder_for(
+        settings.embed_backend,
+        batch_size=settings.embed_batch_size,
+        threads=settings.embed_threads,
+        cache_dir=settings.onnx_cache_dir,
+    )
+    model.warm_up()
+    return model
+
+
 def build_newsdesk(settings: Settings, *, embedder: Embedder | None = None) -> Newsdesk:
     """Wire the configured backends. `embedder` may be passed to share one loaded model."""
-    from rag.embedder import embedder_for
     from rag.wiring import build_answerers, build_retriever
 
     if embedder is None:
-        model = embedder_for(
-            settings.embed_backend,
-            batch_size=settings.embed_batch_size,
-            threads=settings.embed_threads,
-            cache_dir=settings.onnx_cache_dir,
-        )
-        model.warm_up()
-        embedder = model
+        embedder = build_embedder(settings)
     store = ChromaStore.from_settings(settings, dimension=embedder.dimension)
     retriever = build_retriever(settings, store)
     newsdesk = Newsdesk(settings=settings, embedder=embedder, store=store, retriever=retriever)
