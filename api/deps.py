@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator, Callable, Iterable
+from contextlib import aclosing
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, TypeVar, cast
@@ -16,6 +17,7 @@ from api.errors import ApiError
 from api.security import Access, KeyRing, RateLimiter
 from rag.config import Settings
 from rag.system import Newsdesk
+from rag.types import Answer
 
 T = TypeVar("T")
 _END = object()
@@ -74,6 +76,17 @@ class Runtime:
             if close is not None:
                 with anyio.CancelScope(shield=True):
                     await anyio.to_thread.run_sync(close)
+
+    async def answer_pieces(
+        self, start: Callable[[], Iterable[str | Answer]]
+    ) -> AsyncGenerator[str | Answer, None]:
+        """A streamed answer: its text pieces, then the final Answer (always last)."""
+        async with aclosing(self.iterate(start)) as pieces:
+            async for piece in pieces:
+                yield piece
+                if isinstance(piece, Answer):
+                    return
+        raise RuntimeError("the answerer ended its stream without an answer")
 
     async def write(self, function: Callable[..., T], *args: Any) -> T:
         """Index writes one at a time: an in-process lock, plus a file lock for sibling workers."""

@@ -79,14 +79,13 @@ async def answer_events(
 
     final: Answer | None = None
     try:
-        async with aclosing(runtime.iterate(start)) as pieces:
+        async with aclosing(runtime.answer_pieces(start)) as pieces:
             async for piece in pieces:
                 if isinstance(piece, Answer):
                     final = piece
-                    break
-                yield sse("delta", {"text": str(piece)})
-        if final is None:
-            raise RuntimeError("the answerer ended its stream without an answer")
+                else:
+                    yield sse("delta", {"text": piece})
+        assert final is not None  # answer_pieces ends with the Answer or raises
         data = final.to_dict()
         yield sse("citations", {"citations": data["citations"]})
         yield sse("answer", data)

@@ -96,14 +96,13 @@ async def completion_chunks(
     yield {"data": _chunk(completion_id, created, {"role": "assistant", "content": ""})}
     final: Answer | None = None
     try:
-        async with aclosing(runtime.iterate(start)) as pieces:
+        async with aclosing(runtime.answer_pieces(start)) as pieces:
             async for piece in pieces:
                 if isinstance(piece, Answer):
                     final = piece
-                    break
-                yield {"data": _chunk(completion_id, created, {"content": str(piece)})}
-        if final is None:
-            raise RuntimeError("the answerer ended its stream without an answer")
+                else:
+                    yield {"data": _chunk(completion_id, created, {"content": piece})}
+        assert final is not None  # answer_pieces ends with the Answer or raises
         if tail := sources_block(final):
             yield {"data": _chunk(completion_id, created, {"content": tail})}
         yield {
