@@ -69,15 +69,10 @@ class Evidence:
     score: float = 0.0
     quantities: list[Quantity] = field(default_factory=list)
     dates: list[DateMention] = field(default_factory=list)
-    missing: list[str] = field(default_factory=list)  # question terms absent from the context
 
     @property
     def doc_id(self) -> str:
         return self.sentence.doc_id
-
-    def relative(self, start: int) -> int:
-        """Offset inside the sentence text of a document offset."""
-        return start - self.sentence.start
 
 
 def _position(sentence_id: str) -> int:
@@ -305,7 +300,6 @@ def gather_evidence(
             evidence.attribute = 0.0
         evidence.lexical = _coverage(predicate_terms, bag, idf)
         evidence.context = _coverage(terms, context_bag, idf)
-        evidence.missing = [t for t in terms if t not in context_bag]
         evidence.entity = chunk_entity[sentence.chunk_id]
         named_text = chunk.document.title + " " + sentence.text
         evidence.named = _entity_coverage(
