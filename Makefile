@@ -5,21 +5,35 @@ PY := $(VENV)/bin/python
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
+LOCK_VENV := .lock-venv
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export ANONYMIZED_TELEMETRY := False
 
-.PHONY: install demo serve test test-fast lint format bench chromium clean
+.PHONY: install demo serve test test-fast lint format bench train lock chromium clean
 
-$(VENV)/.installed: pyproject.toml
+# The pip a new venv brings is used as it is (no upgrade), so this is the install users get.
+$(VENV)/.installed: pyproject.toml constraints.txt
 	python3 -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
 	# CPU torch from local disk first: an unpinned torch would pull a multi-GB CUDA build.
 	$(PY) -m pip install --quiet torch==2.13.0
-	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m pip install --quiet -c constraints.txt -e '.[dev]'
+	$(PY) -m pip check
 	touch $@
 
 install: $(VENV)/.installed
+
+# Regenerate constraints.txt: a brand-new venv, torch first, the newest compatible set of
+# `.[dev]`, then `pip freeze` without the project itself.
+lock:
+	rm -rf $(LOCK_VENV)
+	python3 -m venv $(LOCK_VENV)
+	$(LOCK_VENV)/bin/python -m pip install --quiet torch==2.13.0
+	$(LOCK_VENV)/bin/python -m pip install --quiet -e '.[dev]'
+	$(LOCK_VENV)/bin/python -m pip check
+	{ echo "# The resolved dependency set that passed the tests; regenerate with 'make lock'."; \
+	  $(LOCK_VENV)/bin/python -m pip freeze --exclude-editable | grep -v -i '^newsdesk[= @]'; } > constraints.txt
+	rm -rf $(LOCK_VENV)
 
 chromium:
 	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
