@@ -36,8 +36,9 @@ if TYPE_CHECKING:
 
 RETRIEVERS = ("dense", "keyword", "hybrid")
 SUMMARY = ("retrieval.hit@5", "retrieval.mrr@10", "answer.f1", "answer.containment",
-           "answer.numeric_match", "citations.coverage", "abstention.truthfulness",
-           "summary.pass_rate", "latency_ms.p50", "latency_ms.p95")  # fmt: skip
+           "answer.numeric_match", "answer.short_answer_match", "citations.coverage",
+           "abstention.truthfulness", "summary.pass_rate", "summary.errors", "latency_ms.p50",
+           "latency_ms.p95")  # fmt: skip
 
 
 def _usage(message: str) -> typer.Exit:

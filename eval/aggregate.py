@@ -16,6 +16,7 @@ HEADLINE = (
     "answer.f1",
     "answer.containment",
     "answer.numeric_match",
+    "answer.short_answer_match",
     "citations.coverage",
     "citations.precision",
     "citations.recall",
@@ -83,7 +84,14 @@ def compute_metrics(records: Sequence[Record], *, with_latency: bool = True) -> 
         "retrieval": {key: _part(records, "retrieval", key) for key in retrieval_keys},
         "answer": {
             key: _part(records, "answer", key)
-            for key in ("exact_match", "f1", "containment", "numeric_match", "yes_no_match")
+            for key in (
+                "exact_match",
+                "f1",
+                "containment",
+                "numeric_match",
+                "yes_no_match",
+                "short_answer_match",
+            )
         },
         "citations": {
             "quote_exactness": ratio(exact, quotes),
@@ -140,6 +148,7 @@ def by_type(records: Sequence[Record]) -> dict[str, dict[str, Any]]:
             "f1": metrics["answer"]["f1"],
             "containment": metrics["answer"]["containment"],
             "numeric_match": metrics["answer"]["numeric_match"],
+            "short_answer_match": metrics["answer"]["short_answer_match"],
             "citation_coverage": metrics["citations"]["coverage"],
             "abstained_rate": ratio(sum(r["abstained"] for r in subset), len(subset)),
             "truthfulness": metrics["abstention"]["truthfulness"],

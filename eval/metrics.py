@@ -127,6 +127,7 @@ def answer_scores(
         "containment": float(any(contains(g, both) for g in golds)),
         "numeric_match": None,
         "yes_no_match": None,
+        "short_answer_match": None,
     }
     matched = numeric_match(list(golds), both, bare_numbers=question_type == "number")
     if matched is not None:
@@ -136,7 +137,22 @@ def answer_scores(
         scores["yes_no_match"] = float(
             yes_no_of(prediction) in wanted or yes_no_of(answer) in wanted
         )
+    if short_answer:
+        scores["short_answer_match"] = float(
+            short_answer_matches(golds, short_answer, question_type)
+        )
     return scores
+
+
+def short_answer_matches(golds: Sequence[str], short_answer: str, question_type: str) -> bool:
+    """A gold inside the short answer itself: contained, or the same quantity (yes/no: the
+    same verdict). The long answer is not looked at: a wrong bold answer is a wrong answer."""
+    if question_type == "yes_no":
+        wanted = {yes_no_of(g) for g in golds} - {None}
+        return yes_no_of(short_answer) in wanted
+    if any(contains(g, short_answer) for g in golds):
+        return True
+    return bool(numeric_match(list(golds), short_answer, bare_numbers=question_type == "number"))
 
 
 # ---------------------------------------------------------------- citations

@@ -15,10 +15,13 @@ Judge = Callable[[EvalQuestion, dict[str, Any]], dict[str, Any] | None]
 
 
 def is_correct(question: EvalQuestion, answer_part: dict[str, Any] | None, abstained: bool) -> bool:
-    """Unanswerable: abstained. Answerable: containment or numeric match (yes/no for yes_no)."""
+    """Unanswerable: abstained. Answerable: containment or numeric match (yes/no for yes_no),
+    and a short answer, when one is given, must itself be right."""
     if not question.answerable:
         return abstained
     if abstained or answer_part is None:
+        return False
+    if answer_part.get("short_answer_match") == 0.0:
         return False
     if question.type == "yes_no":
         return bool(answer_part["yes_no_match"])
@@ -80,7 +83,8 @@ def run_questions(
     judge: Judge | None = None,
     on_question: Callable[[EvalQuestion], None] | None = None,
 ) -> list[dict[str, Any]]:
-    """Ask, search and score each question in order; a target error fails that question only."""
+    """Ask, search and score each question in order; a target error or a crash of the answerer
+    fails that question only (recorded in its `error`, counted in `summary.errors`)."""
     records = []
     for question in questions:
         started = time.perf_counter()
@@ -88,6 +92,13 @@ def run_questions(
             answer = target.ask(question.question)
         except TargetError as error:
             answer = {"answer": "", "abstained": False, "citations": [], "error": str(error)}
+        except Exception as error:  # an in-process crash is that question's error; the run goes on
+            answer = {
+                "answer": "",
+                "abstained": False,
+                "citations": [],
+                "error": f"{type(error).__name__}: {error}",
+            }
         wall_ms = (time.perf_counter() - started) * 1000
         try:
             retrieved = target.search(question.question, k)

@@ -108,6 +108,28 @@ def test_answer_scores_take_the_best_variant_and_fall_back_to_the_answer() -> No
     assert short["exact_match"] == 1.0 and short["f1"] == 1.0
 
 
+def test_a_wrong_short_answer_is_wrong_even_when_the_long_answer_holds_the_gold() -> None:
+    from eval.questions import EvalQuestion
+    from eval.runner import is_correct
+
+    long = "The base contract is $40 million, up to $95 million with options [1]."
+    wrong = answer_scores(["$40 million"], "$95 million", long, "number")
+    assert wrong["containment"] == 1.0 and wrong["short_answer_match"] == 0.0
+    right = answer_scores(["$40 million"], "40 million dollars", long, "number")
+    assert right["short_answer_match"] == 1.0  # the same quantity, written differently
+    none = answer_scores(["$40 million"], None, long, "number")
+    assert none["short_answer_match"] is None  # no short answer: the long one is judged
+    question = EvalQuestion(
+        id="q", question="Base value?", answers=["$40 million"], doc_ids=["d"], type="number"
+    )
+    assert not is_correct(question, wrong, abstained=False)
+    assert is_correct(question, right, abstained=False)
+    assert is_correct(question, none, abstained=False)
+    assert truthfulness(True, False, is_correct(question, wrong, abstained=False)) == -1
+    verdict = answer_scores(["No"], "Yes", "Yes: it was not disclosed, no [1].", "yes_no")
+    assert verdict["short_answer_match"] == 0.0
+
+
 def test_yes_no() -> None:
     assert yes_no_of("Yes, it did [1].") == "yes"
     assert yes_no_of("It did not; no deal was signed.") == "no"

@@ -143,3 +143,32 @@ def test_cli_usage_errors(tiny: TinyCorpus, tmp_path: Path) -> None:
         with pytest.raises(typer.Exit) as caught:
             run_eval_command(**kwargs)
         assert caught.value.exit_code == 2
+
+
+def test_a_crashing_question_is_recorded_and_the_run_goes_on(tiny: TinyCorpus) -> None:
+    class CrashesOnce:
+        """The real target, except that one question raises inside the answerer."""
+
+        name = "crashes-once"
+
+        def __init__(self, inner: InProcessTarget, bad: str) -> None:
+            self.inner, self.bad = inner, bad
+
+        def ask(self, question: str) -> dict[str, Any]:
+            if question == self.bad:
+                raise RuntimeError("answerer blew up")
+            return self.inner.ask(question)
+
+        def search(self, question: str, k: int) -> list[tuple[str, float]]:
+            return self.inner.search(question, k)
+
+        def document_text(self, doc_id: str) -> str | None:
+            return self.inner.document_text(doc_id)
+
+    bad = tiny.questions[0].question
+    report = evaluate(CrashesOnce(InProcessTarget(tiny.newsdesk()), bad), tiny.questions, {})
+    assert report["metrics"]["summary"]["errors"] == 1
+    records = report["questions"]
+    assert len(records) == len(tiny.questions)
+    assert records[0]["error"] == "RuntimeError: answerer blew up" and not records[0]["pass"]
+    assert all(r["error"] is None for r in records[1:])
