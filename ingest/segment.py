@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from functools import lru_cache
 from typing import Any
 
+from rag.reader.spans import find_spans
 from rag.types import Chunk, Sentence
 
 _LINE = re.compile(r"[^\n]+")
@@ -93,8 +94,9 @@ def build_chunks(doc_id: str, text: str, *, max_chars: int = 900) -> list[Chunk]
         chunk = Chunk(chunk_id, doc_id, index, start, end, text[start:end])
         for begin, finish in group:
             sentence_id = f"{doc_id}:s{number}"
+            body = text[begin:finish]
             chunk.sentences.append(
-                Sentence(sentence_id, doc_id, chunk_id, begin, finish, text[begin:finish])
+                Sentence(sentence_id, doc_id, chunk_id, begin, finish, body, find_spans(body))
             )
             number += 1
         chunks.append(chunk)

@@ -9,10 +9,9 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from rag.answer_extractive import merge_time_filters
 from rag.citations import CitationError, check_markers, verify_in_chunk
 from rag.config import Settings
-from rag.question import analyse
+from rag.pipeline import QuestionPipeline, Retrieved
 from rag.store import ChromaStore
 from rag.support import (
     SUPPORT_THRESHOLD,
@@ -21,9 +20,10 @@ from rag.support import (
     strip_markers,
     support_score,
 )
-from rag.types import Answer, Answerer, Citation, Embedder, Filters, Retriever, ScoredChunk
+from rag.types import Answer, Citation, Filters, ScoredChunk
 
 if TYPE_CHECKING:
+    from rag.answer_extractive import ExtractiveAnswerer
     from llama_index.core.llms import ChatMessage
     from llama_index.llms.openai_like import OpenAILike
 
@@ -70,13 +70,25 @@ class Span:
 
 @dataclass
 class Prepared:
-    question: str
-    standalone: str
-    chunks: list[ScoredChunk]
+    retrieved: Retrieved  # what the shared pipeline found; a fallback reads the same chunks
     messages: list[ChatMessage]
-    started: float
-    retrieved: float
     extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def question(self) -> str:
+        return self.retrieved.question
+
+    @property
+    def standalone(self) -> str:
+        return self.retrieved.standalone
+
+    @property
+    def chunks(self) -> list[ScoredChunk]:
+        return self.retrieved.chunks
+
+    @property
+    def started(self) -> float:
+        return self.retrieved.started
 
 
 def _ms(seconds: float) -> float:
@@ -109,17 +121,14 @@ class OpenAILikeAnswerer:
         self,
         *,
         settings: Settings,
-        embedder: Embedder,
+        pipeline: QuestionPipeline,
         store: ChromaStore,
-        retriever: Retriever,
-        fallback: Answerer,
+        fallback: ExtractiveAnswerer,
     ) -> None:
         self.settings = settings
-        self.embedder = embedder
+        self.pipeline = pipeline
         self.store = store
-        self.retriever = retriever
         self.fallback = fallback
-        self.top_k = settings.top_k
         self._llm: OpenAILike | None = None
 
     # -- the model -------------------------------------------------------------------------------
@@ -182,19 +191,16 @@ class OpenAILikeAnswerer:
     ) -> Prepared:
         from llama_index.core.llms import ChatMessage
 
-        started = time.perf_counter()
-        standalone = self.rewrite_question(question, history) if history else question
-        vector = self.embedder.embed([standalone])[0]
-        merged = merge_time_filters(filters, analyse(standalone))
-        chunks = list(self.retriever.retrieve(standalone, vector, k=self.top_k, filters=merged))
+        retrieved = self.pipeline.run(
+            question, filters=filters, history=history, rewrite=self.rewrite_question
+        )
         messages = [
             ChatMessage(role="system", content=SYSTEM_PROMPT),
-            ChatMessage(role="user", content=user_prompt(standalone, chunks)),
+            ChatMessage(role="user", content=user_prompt(retrieved.standalone, retrieved.chunks)),
         ]
         extra: dict[str, Any] = {"answerer": self.name, "model": self.settings.llm_model}
-        if standalone != question:
-            extra["standalone_question"] = standalone
-        return Prepared(question, standalone, chunks, messages, started, time.perf_counter(), extra)
+        extra.update(retrieved.extra)
+        return Prepared(retrieved, messages, extra)
 
     def answer(
         self,
@@ -246,10 +252,9 @@ class OpenAILikeAnswerer:
         llm_error: str | None = None,
         prepared: Prepared | None = None,
     ) -> Answer:
-        if prepared is not None and prepared.standalone != question:
-            # The model already resolved the follow-up; hand the standalone question over.
-            answer = self.fallback.answer(prepared.standalone, filters=filters)
-            answer.question = question
+        if prepared is not None:
+            # Retrieved once: the extractive reader reads the chunks the model was given.
+            answer = self.fallback.answer_retrieved(prepared.retrieved)
         else:
             answer = self.fallback.answer(question, filters=filters, history=history)
         answer.extra.update(prepared.extra if prepared else {"answerer": self.name})
@@ -259,7 +264,7 @@ class OpenAILikeAnswerer:
         total = _ms(time.perf_counter() - started)
         retrieve = answer.timings_ms.get("retrieve", 0.0)
         if prepared:
-            retrieve = _ms(prepared.retrieved - prepared.started)
+            retrieve = prepared.retrieved.retrieve_ms()
         answer.timings_ms = {
             "retrieve": retrieve,
             "answer": max(total - retrieve, 0.0),
@@ -299,8 +304,8 @@ class OpenAILikeAnswerer:
         )
         finished = time.perf_counter()
         timings = {
-            "retrieve": _ms(prepared.retrieved - prepared.started),
-            "answer": _ms(finished - prepared.retrieved),
+            "retrieve": prepared.retrieved.retrieve_ms(),
+            "answer": _ms(finished - prepared.retrieved.retrieved),
             "total": _ms(finished - prepared.started),
         }
         return Answer(

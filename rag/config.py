@@ -40,8 +40,9 @@ class Settings(BaseSettings):
     # retrieval / answering
     answerer: Literal["extractive", "llm"] = "extractive"
     retriever: Literal["dense", "keyword", "hybrid"] = "hybrid"
-    top_k: int = Field(8, ge=1, le=100)
-    abstain_threshold: float | None = None  # None = the calibrated default in rag.answer
+    top_k: int = Field(10, ge=1, le=100)  # chunks retrieved; the reader reads their top documents
+    abstain_threshold: float | None = Field(None, ge=0.0, le=1.0)  # None = the artifact's own
+    reader_model: Path | None = None  # another trained reader artifact (`make train --out`)
 
     # LLM answerer (any OpenAI-compatible server)
     llm_base_url: str | None = None

@@ -9,7 +9,8 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from rag.question import find_entities
+from rag.reader.lexicon import default_lexicon
+from rag.reader.question import question_names
 
 FOLLOW_UP_RE = re.compile(
     r"^\s*(?:and\s+)?(?:what|how)\s+about\s+(?P<subject>.+?)\s*\??\s*$|^\s*and\s+(?P<bare>.+?)\s*\?\s*$",
@@ -32,11 +33,11 @@ def standalone_question(question: str, history: Sequence[dict[str, str]] | None)
     previous = last_user_question(history or [])
     if (
         not previous
-        or find_entities(question, skip_first=False)
+        or question_names(question, default_lexicon())
         and not FOLLOW_UP_RE.match(question)
     ):
         return question
-    old_entities = [e for _, _, e in find_entities(previous)]
+    old_entities = question_names(previous, default_lexicon())
     match = FOLLOW_UP_RE.match(question)
     subject = (match.group("subject") or match.group("bare") or "").strip() if match else ""
     if subject and not QUESTION_WORD_RE.search(subject) and len(subject.split()) <= 5:

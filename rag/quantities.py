@@ -18,6 +18,7 @@ WORD_NUMBERS = {
 SCALES = {
     "trillion": 1e12, "tn": 1e12, "t": 1e12, "billion": 1e9, "bn": 1e9, "b": 1e9,
     "million": 1e6, "mn": 1e6, "m": 1e6, "mm": 1e6, "thousand": 1e3, "k": 1e3, "hundred": 1e2,
+    "crore": 1e7, "lakh": 1e5,
 }  # fmt: skip
 # unit word -> (class, factor to the class's base unit)
 UNITS = {
@@ -31,10 +32,18 @@ UNITS = {
     "gb": ("data", 1e9), "tb": ("data", 1e12), "pb": ("data", 1e15), "gigabytes": ("data", 1e9),
     "terabytes": ("data", 1e12), "petabytes": ("data", 1e15),
     "euros": ("currency", 1.0), "euro": ("currency", 1.0), "dollars": ("currency", 1.0),
-    "pounds": ("currency", 1.0), "yen": ("currency", 1.0),
+    "pounds": ("currency", 1.0), "yen": ("currency", 1.0), "yuan": ("currency", 1.0),
+    "won": ("currency", 1.0), "rupees": ("currency", 1.0), "kronor": ("currency", 1.0),
+    "krona": ("currency", 1.0), "kroner": ("currency", 1.0), "francs": ("currency", 1.0),
 }  # fmt: skip
 CURRENCY_SYMBOLS = {"$": "USD", "us$": "USD", "usd": "USD", "€": "EUR", "eur": "EUR",
-                    "£": "GBP", "gbp": "GBP", "¥": "JPY"}  # fmt: skip
+                    "£": "GBP", "gbp": "GBP", "¥": "JPY", "jpy": "JPY", "nt$": "TWD",
+                    "hk$": "HKD", "a$": "AUD", "c$": "CAD", "s$": "SGD", "r$": "BRL",
+                    "₹": "INR", "rs": "INR", "rs.": "INR", "inr": "INR", "sek": "SEK",
+                    "nok": "NOK", "dkk": "DKK", "chf": "CHF", "cny": "CNY", "rmb": "CNY",
+                    "krw": "KRW", "hkd": "HKD", "aud": "AUD", "cad": "CAD", "twd": "TWD"}  # fmt: skip
+UNIT_CURRENCIES = {"eur": "EUR", "pou": "GBP", "yen": "JPY", "yua": "CNY", "won": "KRW",
+                   "rup": "INR", "kro": "SEK", "fra": "CHF"}  # fmt: skip
 APPROXIMATORS = (
     "nearly|almost|about|around|approximately|roughly|some|up to|more than|over|at least|"
     "less than|under|close to|just over|just under|upwards of|as much as|as many as|"
@@ -42,11 +51,12 @@ APPROXIMATORS = (
 )
 _NUMBER = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
 _WORDNUM = "|".join(sorted((re.escape(w) for w in WORD_NUMBERS), key=len, reverse=True))
-_SCALE = "trillion|billion|million|thousand|hundred|bn|tn|mn|mm|[kKmMbBtT]"
+_SCALE = "trillion|billion|million|thousand|hundred|crore|lakh|bn|tn|mn|mm|[kKmMbBtT]"
 _UNIT = "|".join(sorted((re.escape(u) for u in UNITS), key=len, reverse=True))
 QUANTITY_RE = re.compile(
     rf"(?:(?P<approx>{APPROXIMATORS})\s+)?"
-    rf"(?P<currency>US\$|\$|€|£|¥|USD\s?|EUR\s?|GBP\s?)?"
+    rf"(?P<currency>(?:US|NT|HK|A|C|S|R)\$|\$|€|£|¥|₹|\bRs\.?\s?|"
+    rf"\b(?:USD|EUR|GBP|JPY|SEK|NOK|DKK|CHF|CNY|RMB|INR|KRW|HKD|AUD|CAD|TWD)\s?)?"
     rf"(?<![A-Za-z0-9.,])(?P<num>{_NUMBER}|\b(?:{_WORDNUM})\b)"
     rf"(?:[\s-]?(?P<scale>(?:{_SCALE}))\b)?"
     rf"(?:[\s-]?(?P<unit>{_UNIT})(?![\w]))?"
@@ -128,15 +138,13 @@ def find_quantities(text: str) -> list[Quantity]:
         end = match.end()
         kind, unit, factor = "", "", 1.0
         if currency:
-            kind, unit = "currency", CURRENCY_SYMBOLS.get(currency.rstrip("$") or "$", "USD")
-            if currency in CURRENCY_SYMBOLS:
-                unit = CURRENCY_SYMBOLS[currency]
+            kind, unit = "currency", CURRENCY_SYMBOLS.get(currency, "USD")
             end = match.end("scale") if match.group("scale") else match.end("num")
         elif unit_word:
             kind, factor = UNITS[unit_word]
             unit = {"power": "W", "energy": "Wh", "percent": "%", "data": "B"}.get(kind, "")
             if kind == "currency":
-                unit = {"eur": "EUR", "pou": "GBP", "yen": "JPY"}.get(unit_word[:3], "USD")
+                unit = UNIT_CURRENCIES.get(unit_word[:3], "USD")
             end = match.end("unit")
         elif noun and (used := _noun_phrase(noun.split())):
             phrase = noun.split()[:used]

@@ -23,6 +23,7 @@ class _Candidate:
     dense_rank: int | None = None
     keyword_rank: int | None = None
     similarity: float | None = None
+    keyword_score: float | None = None
 
 
 def diversify(candidates: list[_Candidate], k: int, per_doc: int) -> list[_Candidate]:
@@ -66,6 +67,7 @@ class _Resolver:
                     dense_rank=c.dense_rank,
                     keyword_rank=c.keyword_rank,
                     similarity=c.similarity,
+                    keyword_score=c.keyword_score,
                 )
             )
         return results
@@ -100,7 +102,7 @@ class BM25KeywordRetriever(_Resolver):
         hits = self.index.search(query, k=k, filters=filters)
         chunks = {c.chunk_id: c for c in self.store.get_chunks([h.chunk_id for h in hits])}
         return [
-            _Candidate(chunks[h.chunk_id], score=h.score, keyword_rank=rank)
+            _Candidate(chunks[h.chunk_id], score=h.score, keyword_rank=rank, keyword_score=h.score)
             for rank, h in enumerate(hits, 1)
             if h.chunk_id in chunks
         ]
@@ -139,6 +141,7 @@ class HybridRetriever(_Resolver):
             else:
                 existing.score += rrf
                 existing.keyword_rank = candidate.keyword_rank
+                existing.keyword_score = candidate.keyword_score
         ranked = sorted(fused.values(), key=lambda c: c.score, reverse=True)
         return self.resolve(diversify(ranked, k, MAX_CHUNKS_PER_DOC))
 

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from rag.config import Settings
+from rag.reader.spans import SPANS_VERSION, dump_spans, find_spans, load_spans
 from rag.types import Chunk, Document, DocumentInfo, Filters, Sentence
 
 STATE_ID = "__state__"
@@ -66,6 +67,21 @@ def _info_from_metadata(doc_id: str, meta: dict[str, Any]) -> DocumentInfo:
     )
 
 
+def _sentence(sentence_id: str, meta: dict[str, Any], text: str) -> Sentence:
+    """A stored sentence record; spans stored by an older span finder are found again."""
+    raw = meta.get("spans")
+    current = raw is not None and str(meta.get("spans_version", "")) == SPANS_VERSION
+    return Sentence(
+        sentence_id,
+        str(meta["doc_id"]),
+        str(meta["chunk_id"]),
+        int(meta["start"]),
+        int(meta["end"]),
+        text,
+        load_spans(str(raw)) if current else find_spans(text),
+    )
+
+
 class ChromaStore:
     """Four collections: documents, chunks, sentences (embedded) and manifest (bookkeeping).
 
@@ -86,6 +102,7 @@ class ChromaStore:
         self._cache_generation: str | None = None
         self._cache_checked = 0.0
         self._sentence_cache: dict[str, tuple[list[Sentence], np.ndarray]] = {}
+        self._document_sentences: dict[str, tuple[list[Sentence], np.ndarray]] = {}
         self._info_cache: dict[str, DocumentInfo] = {}
         self._memo: dict[Any, Any] = {}
 
@@ -152,6 +169,7 @@ class ChromaStore:
 
     def invalidate_cache(self) -> None:
         self._sentence_cache.clear()
+        self._document_sentences.clear()
         self._info_cache.clear()
         self._memo.clear()
         self._cache_generation = None
@@ -167,6 +185,8 @@ class ChromaStore:
             self._cache_generation = generation
         if len(self._sentence_cache) > 50_000:  # bound memory on huge indexes
             self._sentence_cache.clear()
+        if len(self._document_sentences) > 20_000:
+            self._document_sentences.clear()
         if len(self._memo) > 200_000:
             self._memo.clear()
 
@@ -223,6 +243,9 @@ class ChromaStore:
             for sentence, vector in zip(sentences, sentence_embeddings, strict=True):
                 meta = {**common, "chunk_id": sentence.chunk_id, "start": sentence.start}
                 meta["end"] = sentence.end
+                spans = find_spans(sentence.text) if sentence.spans is None else sentence.spans
+                meta["spans"] = dump_spans(spans)
+                meta["spans_version"] = SPANS_VERSION
                 sentence_rows.append((sentence.sentence_id, vector, sentence.text, meta))
             doc_rows.append(
                 (document.doc_id, self._centroid(chunk_embeddings), document.text,
@@ -407,6 +430,32 @@ class ChromaStore:
         if not sentences_out:
             return [], np.zeros((0, self.dimension), dtype=np.float32)
         return sentences_out, np.vstack(matrices)
+
+    def sentences_for_documents(
+        self, doc_ids: Sequence[str]
+    ) -> dict[str, tuple[list[Sentence], np.ndarray]]:
+        """Every stored sentence of these documents, in text order, with vectors and typed
+        spans; cached until the store changes."""
+        self._sync_cache()
+        missing = [d for d in dict.fromkeys(doc_ids) if d not in self._document_sentences]
+        if missing:
+            got = self.sentences.get(
+                where={"doc_id": {"$in": missing}},
+                include=["metadatas", "documents", "embeddings"],
+            )
+            rows_of: dict[str, list[int]] = {d: [] for d in missing}
+            for row, meta in enumerate(got["metadatas"]):
+                rows_of.setdefault(str(meta["doc_id"]), []).append(row)
+            for doc_id, rows in rows_of.items():
+                rows.sort(key=lambda r: int(got["metadatas"][r]["start"]))
+                sentences = [_sentence(got["ids"][r], got["metadatas"][r], got["documents"][r]) for r in rows]
+                matrix = (
+                    np.asarray([got["embeddings"][r] for r in rows], dtype=np.float32)
+                    if rows
+                    else np.zeros((0, self.dimension), dtype=np.float32)
+                )
+                self._document_sentences[doc_id] = (sentences, matrix)
+        return {d: self._document_sentences[d] for d in doc_ids if d in self._document_sentences}
 
     # -- manifest (source -> what it produced) -----------------------------------------------
 

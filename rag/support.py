@@ -12,7 +12,7 @@ from functools import lru_cache
 
 from rag.dates import MONTHS, find_dates
 from rag.quantities import Quantity, find_quantities
-from rag.question import content_stems
+from rag.reader.lexicon import default_lexicon
 
 SUPPORT_THRESHOLD = 0.5
 FIGURE_PENALTY = 0.25  # per figure or date of the claim the span does not contain
@@ -88,7 +88,7 @@ def split_sentences_with_markers(text: str) -> list[tuple[str, list[int]]]:
 def _words(text: str) -> set[str]:
     return {
         s
-        for s in content_stems(text)
+        for s in default_lexicon().content_terms(text)
         if s.startswith("#") or not any(ch.isdigit() for ch in s) and s not in META_STEMS
     }
 

@@ -1,14 +1,19 @@
-"""build_newsdesk: the one composition function wiring Settings into embedder, store, retrieval, answerers."""
+"""build_newsdesk: the one composition function wiring Settings into embedder, store,
+retrieval, the question pipeline, the reader and the answerers (no half-built object)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from rag.config import Settings
 from rag.store import ChromaStore
 from rag.types import Answer, Answerer, Embedder, Filters, ScoredChunk
+
+if TYPE_CHECKING:
+    from rag.reader.model import ReaderModel
 
 
 @dataclass
@@ -75,14 +80,53 @@ def build_embedder(settings: Settings) -> Embedder:
     return model
 
 
-def build_newsdesk(settings: Settings, *, embedder: Embedder | None = None) -> Newsdesk:
-    """Wire the configured backends. `embedder` may be passed to share one loaded model."""
-    from rag.wiring import build_answerers, build_retriever
+def keyword_index_dir(settings: Settings) -> Path:
+    # Saved indexes are named by the store's generation token (unique to one state of one
+    # store), so every process of a data dir can share the folder, whichever Chroma it uses.
+    return Path(settings.data_dir) / "keyword" / settings.collection_prefix
+
+
+def build_retriever(settings: Settings, store: ChromaStore) -> Any:
+    from rag.keyword import BM25KeywordIndex
+    from rag.retrieve import BM25KeywordRetriever, ChromaDenseRetriever, HybridRetriever
+
+    dense = ChromaDenseRetriever(store)
+    if settings.retriever == "dense":
+        return dense
+    keyword = BM25KeywordRetriever(store, BM25KeywordIndex(store, keyword_index_dir(settings)))
+    if settings.retriever == "keyword":
+        return keyword
+    return HybridRetriever(dense, keyword)
+
+
+def build_newsdesk(
+    settings: Settings, *, embedder: Embedder | None = None, model: ReaderModel | None = None
+) -> Newsdesk:
+    """Wire the configured backends. `embedder` may be passed to share one loaded model,
+    `model` to read with another reader artifact than NEWSDESK_READER_MODEL / the shipped one."""
+    from rag.answer_extractive import ExtractiveAnswerer
+    from rag.pipeline import QuestionPipeline
+    from rag.reader.model import load_model
+    from rag.reader.reader import ExtractiveReader
 
     if embedder is None:
         embedder = build_embedder(settings)
     store = ChromaStore.from_settings(settings, dimension=embedder.dimension)
     retriever = build_retriever(settings, store)
-    newsdesk = Newsdesk(settings=settings, embedder=embedder, store=store, retriever=retriever)
-    newsdesk.answerers = build_answerers(settings, newsdesk)
-    return newsdesk
+    pipeline = QuestionPipeline(embedder=embedder, retriever=retriever, top_k=settings.top_k)
+    reader = ExtractiveReader(
+        store,
+        model if model is not None else load_model(settings.reader_model),
+        threshold=settings.abstain_threshold,
+    )
+    extractive = ExtractiveAnswerer(pipeline=pipeline, reader=reader, store=store)
+    answerers: dict[str, Answerer] = {"extractive": extractive}
+    try:
+        from rag.answer_llm import OpenAILikeAnswerer
+    except ImportError:  # the LLM backend is optional
+        pass
+    else:
+        answerers["llm"] = OpenAILikeAnswerer(
+            settings=settings, pipeline=pipeline, store=store, fallback=extractive
+        )
+    return Newsdesk(settings, embedder, store, retriever, answerers)

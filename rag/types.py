@@ -34,6 +34,8 @@ class Sentence:
     start: int
     end: int
     text: str
+    # typed spans (rag.reader.spans.Span) found at ingest; None until computed
+    spans: list[Any] | None = None
 
 
 @dataclass
@@ -91,6 +93,7 @@ class ScoredChunk:
     dense_rank: int | None = None
     keyword_rank: int | None = None
     similarity: float | None = None  # cosine similarity to the question, when dense ran
+    keyword_score: float | None = None  # BM25 score, when the keyword ranker found it
 
 
 @dataclass

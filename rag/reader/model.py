@@ -1,0 +1,147 @@
+"""The trained artifact: gradient-boosted scorers and their feature names, loaded at startup.
+
+`python -m eval.train` (`make train`) writes it; serving only reads it (fit -> artifact ->
+predict). The artifact carries its own version, the feature names each model expects, the
+sets it was trained on and its cross-validated figures.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+ARTIFACT_VERSION = 1
+MODELS = ("span", "sentence", "answerable", "verdict", "computed")
+
+
+class ModelError(ValueError):
+    """The artifact is missing, of another version, or expects other features."""
+
+
+@dataclass
+class Scorer:
+    """One LightGBM model (binary objective) with the feature names it was trained on."""
+
+    features: tuple[str, ...]
+    booster: Any
+
+    def predict(self, rows: np.ndarray) -> np.ndarray:
+        if len(rows) == 0:
+            return np.zeros(0, dtype=np.float64)
+        if rows.shape[1] != len(self.features):
+            raise ModelError(f"expected {len(self.features)} features, got {rows.shape[1]}")
+        return np.asarray(self.booster.predict(rows, num_threads=1), dtype=np.float64)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"features": list(self.features), "model": self.booster.model_to_string()}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Scorer:
+        import lightgbm
+
+        return cls(tuple(data["features"]), lightgbm.Booster(model_str=data["model"]))
+
+
+DEFAULT_THRESHOLDS = {
+    "answerable": 0.5,  # probability that the best answer is right, below which we abstain
+    "no": 0.5,  # verdict probability of "No" above which a yes/no answer is No
+    "computed": 0.5,  # probability that a question asks for a computed two-source answer
+    "computed_answer": 0.3,  # the weaker side's span probability a computed answer needs
+    "sentence_weight": 2.0,  # weight of the sentence's log score against the span's in a pick
+}
+
+
+@dataclass
+class KindModel:
+    """Which kind of span a question wants (money, date, name...), from its MiniLM vector:
+    a multinomial logistic regression, evaluated with numpy."""
+
+    classes: tuple[str, ...]
+    coef: np.ndarray  # classes x dimensions
+    intercept: np.ndarray
+
+    def predict(self, vector: np.ndarray) -> np.ndarray:
+        z = self.coef @ np.asarray(vector, dtype=np.float64) + self.intercept
+        z = np.exp(z - z.max())
+        return z / z.sum()
+
+    def to_json(self) -> dict[str, Any]:
+        return {"classes": list(self.classes), "coef": self.coef.round(6).tolist(),
+                "intercept": self.intercept.round(6).tolist()}  # fmt: skip
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> KindModel:
+        return cls(tuple(data["classes"]), np.asarray(data["coef"]), np.asarray(data["intercept"]))
+
+
+@dataclass
+class ReaderModel:
+    scorers: dict[str, Scorer]
+    kinds: KindModel
+    thresholds: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_THRESHOLDS))
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    def threshold(self, name: str) -> float:
+        return float(self.thresholds.get(name, DEFAULT_THRESHOLDS[name]))
+
+    def scorer(self, name: str) -> Scorer:
+        if name not in self.scorers:
+            raise ModelError(f"the reader artifact has no {name!r} model")
+        return self.scorers[name]
+
+    def check(self, expected: dict[str, tuple[str, ...]], kinds: tuple[str, ...]) -> None:
+        """Refuse an artifact trained on other features than this code computes."""
+        if tuple(self.kinds.classes) != tuple(kinds):
+            raise ModelError("the reader artifact knows other span kinds; retrain it with `make train`")
+        for name, features in expected.items():
+            if tuple(self.scorer(name).features) != tuple(features):
+                raise ModelError(
+                    f"the reader artifact's {name!r} model was trained on other features; "
+                    "retrain it with `make train`"
+                )
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "version": ARTIFACT_VERSION,
+            "thresholds": self.thresholds,
+            "meta": self.meta,
+            "kinds": self.kinds.to_json(),
+            "models": {name: scorer.to_json() for name, scorer in self.scorers.items()},
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> ReaderModel:
+        if data.get("version") != ARTIFACT_VERSION:
+            raise ModelError(
+                f"reader artifact version {data.get('version')!r}, this code reads "
+                f"{ARTIFACT_VERSION}; retrain it with `make train`"
+            )
+        return cls(
+            scorers={k: Scorer.from_json(v) for k, v in data["models"].items()},
+            kinds=KindModel.from_json(data["kinds"]),
+            thresholds={k: float(v) for k, v in dict(data["thresholds"]).items()},
+            meta=dict(data.get("meta") or {}),
+        )
+
+    def save(self, path: Path) -> None:
+        Path(path).write_text(json.dumps(self.to_json()), encoding="utf-8")
+
+
+def load_model(path: Path | None = None) -> ReaderModel:
+    """The artifact at `path`, or the one shipped in the package (rag/reader/model.json)."""
+    try:
+        if path is None:
+            text = resources.files("rag.reader").joinpath("model.json").read_text(encoding="utf-8")
+        else:
+            text = Path(path).read_text(encoding="utf-8")
+    except (OSError, FileNotFoundError) as error:
+        raise ModelError(f"no reader artifact ({error}); build it with `make train`") from None
+    try:
+        return ReaderModel.from_json(json.loads(text))
+    except (ValueError, KeyError, TypeError) as error:
+        raise ModelError(f"unreadable reader artifact: {error}") from None

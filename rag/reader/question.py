@@ -1,0 +1,115 @@
+"""Question analysis, the reader's first stage: what a question asks for, in features.
+
+Every cue comes from the lexicon; what the cues mean for an answer is learned downstream.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from rag.dates import TimeFrame, question_time_frame
+from rag.reader.lexicon import WORD_RE, Lexicon
+from rag.reader.spans import AMOUNT_KINDS, Span, find_spans, name_phrases, period_keys
+
+WH_CLASSES = ("how_much", "how_many", "when", "who", "which", "where", "what", "yes_no", "other")
+CUE_KINDS = ("money", "percent", "count", "power", "energy", "duration", "date", "person", "org",
+             "place", "name")  # fmt: skip
+COMPARISONS = ("difference", "sum", "ratio", "max", "min")
+PERIOD_TERM_RE = re.compile(r"^(?:q[1-4]|h[12]|fy\d*|\d[\d.,]*)$")  # periods and figures: not attributes
+
+
+@dataclass
+class QuestionAnalysis:
+    text: str
+    wh: str  # one of WH_CLASSES
+    terms: list[str]  # canonical content stems of the whole question
+    attribute_terms: list[str]  # ... of the words outside names: what is asked about
+    names: list[str]  # capitalised names asked about
+    name_terms: set[str]  # canonical stems of the names' words
+    cues: dict[str, float]  # CUE_KINDS -> 1.0 when the question has a cue for that kind
+    modifiers: set[str]  # modifier groups the question uses ("up_to", "per_share", ...)
+    comparisons: dict[str, float]  # COMPARISONS -> 1.0 when cued
+    figures: list[Span]  # amounts the question itself states ("$83.50 per share")
+    periods: set[str]  # period keys ("2024", "2024Q3")
+    time: TimeFrame = field(default_factory=lambda: TimeFrame(years=[]))
+    latest: bool = False
+    report_verb: bool = False  # "when was X announced": the report's date may answer
+    event_verb: bool = False
+    negated: bool = False  # the question itself holds a negation ("did X not ...")
+    two_sides: bool = False  # "A ... than/vs/or/and ... B": two subjects to compare
+
+    @property
+    def yes_no(self) -> bool:
+        return self.wh == "yes_no"
+
+
+def _wh_class(text: str, lexicon: Lexicon) -> str:
+    lowered = text.lower()
+    first = (WORD_RE.findall(lowered) or [""])[0]
+    if first in lexicon.yes_no_openers:
+        return "yes_no"
+    for pattern, name in (
+        (r"\bhow (?:much|large|big|long)\b", "how_much"),
+        (r"\bhow many\b", "how_many"),
+        (r"\b(?:when|what (?:date|day|month|year|quarter|time)|by when|how soon)\b", "when"),
+        (r"\b(?:who|whom|whose)\b", "who"),
+        (r"\bwhere\b", "where"),
+        (r"\bwhich\b", "which"),
+        (r"\bwhat\b", "what"),
+    ):
+        if re.search(pattern, lowered):
+            return name
+    return "other"
+
+
+def question_names(text: str, lexicon: Lexicon) -> list[str]:
+    """Names asked about: capitalised phrases, but not the question's own first word unless it
+    looks like a name ("Tesla's", "AMD", "xAI") and never generic words ("AI", "Q3")."""
+    names = []
+    for start, _, phrase in name_phrases(text):
+        words = phrase.split()
+        if start == 0 and len(words) == 1:
+            token = words[0]
+            looks_named = re.match(rf"{re.escape(token)}['’]s\b", text) or re.fullmatch(
+                r"[A-Z0-9]{2,}|[a-z]+[A-Z]\w*|\w*\d\w*", token
+            )
+            if not looks_named or token.lower() in lexicon.question_words:
+                continue
+        if words and words[0].lower() in lexicon.question_words:
+            words = words[1:]
+        phrase = " ".join(words)
+        if not phrase or phrase.lower() in lexicon.generic_names:
+            continue
+        names.append(phrase)
+    return list(dict.fromkeys(names))
+
+
+def analyse(question: str, lexicon: Lexicon) -> QuestionAnalysis:
+    text = " ".join(question.split())
+    names = question_names(text, lexicon)
+    name_terms = {lexicon.canonical(w) for n in names for w in WORD_RE.findall(n)}
+    terms = lexicon.content_terms(text)
+    figures = [s for s in find_spans(text) if s.kind in AMOUNT_KINDS and s.kind != "number"]
+    time = question_time_frame(text)
+    split = lexicon.comparison_split.search(text)
+    return QuestionAnalysis(
+        text=text,
+        wh=_wh_class(text, lexicon),
+        terms=terms,
+        attribute_terms=[t for t in terms if t not in name_terms and not PERIOD_TERM_RE.match(t)]
+        or terms,
+        names=names,
+        name_terms=name_terms,
+        cues={k: float(bool(lexicon.kind_cues[k].search(text))) for k in CUE_KINDS},
+        modifiers=lexicon.modifier_groups(text),
+        comparisons={k: float(bool(lexicon.comparison[k].search(text))) for k in COMPARISONS},
+        figures=figures,
+        periods=period_keys(text),
+        time=time,
+        latest=bool(lexicon.latest_cues.search(text)),
+        report_verb=bool(lexicon.report_verbs.search(text)),
+        event_verb=bool(lexicon.event_verbs.search(text)),
+        negated=any(w.lower() in lexicon.negation for w in WORD_RE.findall(text)),
+        two_sides=bool(split and len(names) >= 2),
+    )

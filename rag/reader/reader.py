@@ -1,0 +1,151 @@
+"""ExtractiveReader: question analysis -> candidate sentences -> features -> trained scorers ->
+answer span -> gates. Returns a Reading the composer turns into an Answer.
+
+Each stage is a small class or function (rag/reader/*.py); the weights are the trained artifact
+(rag/reader/model.py), the words the lexicon (rag/reader/lexicon.json).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from rag.reader.candidates import CandidateSet, DocumentSentenceGatherer
+from rag.reader.computed import ComputedPick, ComputedReader
+from rag.reader.features import (
+    COMPUTED_FEATURES,
+    SENTENCE_FEATURES,
+    SPAN_FEATURES,
+    VERDICT_FEATURES,
+    FeatureBuilder,
+    computed_row,
+    verdict_row,
+)
+from rag.reader.lexicon import Lexicon, default_lexicon
+from rag.reader.model import ReaderModel
+from rag.reader.question import QuestionAnalysis, analyse
+from rag.reader.ranking import ANSWER_FEATURES, STACKED_FEATURES, Ranking, answer_row, rank
+from rag.reader.spans import KINDS, Span
+from rag.store import ChromaStore
+from rag.types import ScoredChunk
+
+EXPECTED_FEATURES = {
+    "sentence": SENTENCE_FEATURES,
+    "span": SPAN_FEATURES,
+    "stacked": STACKED_FEATURES,
+    "within": SPAN_FEATURES,
+    "answerable": ANSWER_FEATURES,
+    "verdict": VERDICT_FEATURES,
+    "computed": COMPUTED_FEATURES,
+}
+
+
+@dataclass
+class Pick:
+    sentence: int  # index into the CandidateSet's sentences
+    span: Span | None  # None for a yes/no answer, which cites a whole sentence
+    probability: float
+
+
+@dataclass
+class Reading:
+    analysis: QuestionAnalysis
+    candidates: CandidateSet
+    ranked: list[Pick] = field(default_factory=list)
+    answerable: float = 0.0
+    answered: bool = False
+    verdict: str | None = None  # "Yes" / "No"
+    computed: ComputedPick | None = None
+    reason: str = ""  # why the reader abstained
+
+    @property
+    def best(self) -> Pick | None:
+        return self.ranked[0] if self.ranked else None
+
+
+class ExtractiveReader:
+    """Reads the retrieved chunks of one question; loads nothing, calls no network."""
+
+    def __init__(
+        self, store: ChromaStore, model: ReaderModel, *, lexicon: Lexicon | None = None,
+        max_docs: int = 5, threshold: float | None = None,
+    ) -> None:  # fmt: skip
+        self.lexicon = lexicon or default_lexicon()
+        self.model = model
+        self.model.check(EXPECTED_FEATURES, KINDS)
+        self.threshold = model.threshold("answerable") if threshold is None else threshold
+        self.gatherer = DocumentSentenceGatherer(store, self.lexicon, max_docs=max_docs)
+        self.features = FeatureBuilder(self.lexicon, store)
+        self.computed = ComputedReader(self.lexicon, self.features, model)
+
+    def read(self, question: str, vector: np.ndarray, chunks: list[ScoredChunk]) -> Reading:
+        q = analyse(question, self.lexicon)
+        candidates = self.gatherer.gather(chunks, vector)
+        reading = Reading(q, candidates)
+        if not candidates.sentences:
+            reading.reason = "no sources"
+            return reading
+        kind_probs = self.model.kinds.predict(vector)
+        sentence_rows = self.features.sentence_features(q, candidates, kind_probs)
+        ranking = self.rank(q, candidates, sentence_rows, kind_probs)
+        if not q.yes_no and self.wants_computed(q):
+            reading.computed = self.computed.read(q, candidates, kind_probs)
+            if reading.computed is not None:
+                reading.answered = True
+                reading.answerable = min(reading.computed.first.probability,
+                                         reading.computed.second.probability)  # fmt: skip
+                return reading
+        if q.yes_no:
+            best = ranking.best_sentence()
+            reading.ranked = [Pick(best, None, ranking.sentence_score(best))]
+            reading.verdict = self.verdict(q, candidates, sentence_rows, ranking, best)
+        elif ranking.pairs:
+            reading.ranked = _dedupe(ranking, candidates)
+        else:
+            reading.reason = "no figure, date or name in the sources"
+            return reading
+        row = answer_row(ranking, sentence_rows, q.yes_no)
+        reading.answerable = float(self.model.scorer("answerable").predict(row[None, :])[0])
+        reading.answered = reading.answerable >= self.threshold
+        if not reading.answered:
+            reading.reason = f"answerability {reading.answerable:.2f} < {self.threshold:.2f}"
+        return reading
+
+    def rank(
+        self, q: QuestionAnalysis, c: CandidateSet, sentence_rows: np.ndarray, kind_probs: np.ndarray
+    ) -> Ranking:
+        scorer = self.model.scorer
+        return rank(
+            scorer("sentence").predict(sentence_rows),
+            sentence_rows,
+            lambda only: self.features.span_features(q, c, sentence_rows, only=only, kind_probs=kind_probs),
+            scorer("span").predict,
+            scorer("stacked").predict,
+            scorer("within").predict,
+            self.model.threshold("sentence_weight"),
+        )
+
+    def verdict(self, q, c, sentence_rows, ranking, best) -> str:  # type: ignore[no-untyped-def]
+        scores = np.zeros(len(c.sentences))
+        scores[ranking.top] = ranking.stacked
+        row = verdict_row(self.features, q, c, sentence_rows, scores, best)
+        p_no = float(self.model.scorer("verdict").predict(row[None, :])[0])
+        return "No" if p_no >= self.model.threshold("no") else "Yes"
+
+    def wants_computed(self, q: QuestionAnalysis) -> bool:
+        row = computed_row(q, self.lexicon)[None, :]
+        return float(self.model.scorer("computed").predict(row)[0]) >= self.model.threshold("computed")
+
+
+def _dedupe(ranking: Ranking, c: CandidateSet) -> list[Pick]:
+    """Ranked answer candidates, one per distinct answer text (its best-scored occurrence)."""
+    seen: set[str] = set()
+    picks: list[Pick] = []
+    for k in np.argsort(-ranking.final):
+        sentence, span = ranking.pairs[int(k)]
+        key = span.text_of(c.sentences[sentence].sentence.text).lower()
+        if key not in seen:
+            seen.add(key)
+            picks.append(Pick(sentence, span, float(np.exp(ranking.final[int(k)] / 3.0))))
+    return picks
