@@ -5,6 +5,7 @@ request so a test can count what the poller sent."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import threading
 import time
@@ -157,10 +158,8 @@ class _Handler(BaseHTTPRequestHandler):
     feeds: FeedServer
 
     def do_GET(self) -> None:  # noqa: N802
-        try:
-            self.feeds.respond(self)
-        except (BrokenPipeError, ConnectionResetError):
-            pass  # the poller timed out and hung up first
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+            self.feeds.respond(self)  # the poller may time out and hang up first
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
         pass
