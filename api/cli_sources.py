@@ -146,7 +146,10 @@ def run_command(
     embedder = build_embedder(settings)
     ingestor = Ingestor(settings, store, embedder)
     poller = SourcePoller(settings, registry, ingestor, write_lock=_write_lock(settings))
-    results = [poller.poll(source) for source in chosen if source is not None]
+    try:
+        results = [poller.poll(source) for source in chosen if source is not None]
+    finally:
+        poller.close()
     if as_json:
         typer.echo(json.dumps([r.to_dict() for r in results]))
     else:
@@ -182,6 +185,7 @@ def watch_command(
             results = watcher.tick()
         finally:
             watcher.lease.release()
+            watcher.poller.close()
         typer.echo(f"polled {len(results)} source(s)")
         raise typer.Exit(1 if any(r.outcome == "error" for r in results) else 0)
     for signum in (signal.SIGTERM, signal.SIGINT):

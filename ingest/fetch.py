@@ -6,6 +6,7 @@ from __future__ import annotations
 import ipaddress
 import socket
 import time
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -77,6 +78,12 @@ def check_url(url: str, *, allow_private: bool) -> None:
             raise IngestError(f"{url}: refusing to fetch a private or local address ({address})")
 
 
+def http_client() -> httpx.Client:
+    """The client fetches use: no automatic redirects (each hop is checked), our User-Agent."""
+    headers = {"User-Agent": "newsdesk-ingest/0.1", "Accept": "*/*"}
+    return httpx.Client(follow_redirects=False, headers=headers)
+
+
 def fetch_url(
     url: str,
     *,
@@ -85,22 +92,25 @@ def fetch_url(
     allow_private: bool,
     etag: str = "",
     last_modified: str = "",
+    client: httpx.Client | None = None,
 ) -> Fetched:
     """GET `url`, following up to MAX_REDIRECTS redirects, each target checked again. With
     `etag` / `last_modified` from an earlier 200 the GET is conditional, and an unchanged
-    resource comes back as status 304 with no body."""
+    resource comes back as status 304 with no body. A poller passes its own long-lived
+    `client` (from `http_client()`): making one costs more than a whole 304 round trip."""
     timeout = httpx.Timeout(timeout_s)
     deadline = time.monotonic() + 3 * timeout_s  # a server trickling bytes can't hold us forever
-    headers = {"User-Agent": "newsdesk-ingest/0.1", "Accept": "*/*"}
+    headers = {}
     if etag:
         headers["If-None-Match"] = etag
     if last_modified:
         headers["If-Modified-Since"] = last_modified
     try:
-        with httpx.Client(timeout=timeout, follow_redirects=False, headers=headers) as client:
+        with nullcontext(client) if client is not None else http_client() as session:
             for _ in range(MAX_REDIRECTS + 1):
                 check_url(url, allow_private=allow_private)
-                with client.stream("GET", url) as response:
+                session.cookies.clear()  # nothing one source set travels to the next fetch
+                with session.stream("GET", url, headers=headers, timeout=timeout) as response:
                     if response.is_redirect and response.headers.get("location"):
                         url = urljoin(url, response.headers["location"])
                         continue

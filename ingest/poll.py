@@ -17,8 +17,10 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 
+import httpx
+
 from ingest.errors import IngestError
-from ingest.fetch import FetchError, fetch_url
+from ingest.fetch import FetchError, fetch_url, http_client
 from ingest.pipeline import Ingestor
 from ingest.summary import IngestSummary
 from rag.config import Settings
@@ -81,6 +83,12 @@ class SourcePoller:
         self.ingestor = ingestor
         self.write_lock: WriteLock = write_lock or nullcontext
         self.rng = rng or random.Random()
+        self._client: httpx.Client | None = None  # one for all polls: TLS setup is costly
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()
+            self._client = None
 
     def poll(self, source: Source) -> PollResult:
         """Poll now (whatever `next_run` says), store the outcome on the record, return it."""
@@ -121,6 +129,11 @@ class SourcePoller:
         with self.write_lock():
             return work()
 
+    def _http(self) -> httpx.Client:
+        if self._client is None:
+            self._client = http_client()
+        return self._client
+
     def _poll_url(self, source: Source) -> tuple[str, IngestSummary | None]:
         fetched = fetch_url(
             source.url,
@@ -129,6 +142,7 @@ class SourcePoller:
             allow_private=self.settings.allow_private_urls,
             etag=source.etag,
             last_modified=source.last_modified,
+            client=self._http(),
         )
         if fetched.status == 304:
             return "304", None

@@ -108,6 +108,7 @@ class Watcher:
             thread.join(timeout=timeout_s)
         self._threads = []
         self.lease.release()
+        self.poller.close()
 
     def wait(self) -> None:
         """Block until stopped (the `newsdesk watch` foreground)."""

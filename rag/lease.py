@@ -42,13 +42,16 @@ class Term:
     expires_at: float
     acquired_at: float
 
+    def expired_now(self) -> bool:
+        return self.expires_at <= time.time()
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "holder": self.holder,
             "term": self.term,
             "acquired_at": iso(self.acquired_at),
             "expires_at": iso(self.expires_at),
-            "expired": self.expires_at <= time.time(),
+            "expired": self.expired_now(),
         }
 
 

@@ -173,9 +173,9 @@ class SourceRegistry:
         return sorted((Source.from_metadata(m) for m in got["metadatas"]), key=lambda s: s.name)
 
     def save(self, source: Source) -> None:
-        """Store a poll's outcome, unless the source was removed meanwhile."""
-        if self._records.get(ids=[source.name], include=[])["ids"]:
-            self._write(source)
+        """Store a poll's outcome, unless the source was removed meanwhile: Chroma's update()
+        leaves a missing id missing, in one call."""
+        self._records.update(ids=[source.name], metadatas=[source.to_metadata()])
 
     def remove(self, name: str) -> bool:
         existed = bool(self._records.get(ids=[name], include=[])["ids"])

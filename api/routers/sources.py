@@ -92,6 +92,9 @@ async def run_source(name: SourceName, runtime: RuntimeDep, newsdesk: NewsdeskDe
     source = await runtime.run(_known, registry, name)
     ingestor = Ingestor(runtime.settings, newsdesk.store, newsdesk.embedder)
     poller = SourcePoller(runtime.settings, registry, ingestor, write_lock=runtime.write_lock)
-    result = await runtime.run(poller.poll, source)
+    try:
+        result = await runtime.run(poller.poll, source)
+    finally:
+        poller.close()
     runtime.metrics.observe_poll(result)
     return result.to_dict()
