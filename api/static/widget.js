@@ -92,6 +92,8 @@ textarea:focus-visible{outline-width:2px;outline-offset:0;border-color:transpare
 @keyframes b{0%,80%,100%{opacity:.3;transform:none}40%{opacity:1;transform:translateY(-3px)}}
 .fb{display:flex;flex-wrap:wrap;gap:6px;align-items:center;margin-top:8px;font-size:13px;color:var(--mu);white-space:normal}
 .vote{min-width:34px;height:28px;padding:0 8px;border-radius:14px;border:1px solid var(--bd);background:var(--bg);line-height:1}
+.vote svg{width:15px;height:15px;fill:currentColor;vertical-align:-2px}
+.vote.down svg{transform:rotate(180deg)}
 .vote[aria-pressed=true]{background:var(--a);color:var(--at);border-color:var(--a)}
 .fbc{display:flex;gap:6px;width:100%;align-items:flex-end}
 .fbc textarea{min-height:34px;padding:6px 10px;font-size:13px}
@@ -346,15 +348,16 @@ textarea:focus-visible{outline-width:2px;outline-offset:0;border-color:transpare
       row.setAttribute("aria-label", "Was this answer helpful?");
       const status = el("span", "fbs");
       status.setAttribute("role", "status");
-      const vote = (cls, label, glyph) => {
-        const button = el("button", `vote ${cls}`, glyph);
+      const vote = (cls, label) => {
+        const button = el("button", `vote ${cls}`);
+        button.append(thumb());
         button.type = "button";
         button.setAttribute("aria-label", label);
         button.setAttribute("aria-pressed", "false");
         return button;
       };
-      const up = vote("up", "Helpful answer", "👍");
-      const down = vote("down", "Wrong or unhelpful answer", "👎");
+      const up = vote("up", "Helpful answer");
+      const down = vote("down", "Wrong or unhelpful answer");
       const send = async (verdict, comment) => {
         for (const b of row.querySelectorAll("button")) b.disabled = true;
         (verdict === "up" ? up : down).setAttribute("aria-pressed", "true");
@@ -503,6 +506,24 @@ textarea:focus-visible{outline-width:2px;outline-offset:0;border-color:transpare
       this.pop.hidden = true;
       this.pop.remove();
     }
+  }
+
+  // A drawn thumb (the path of Material Icons' "thumb_up", Apache-2.0): emoji need a font the
+  // reader's system may lack. The thumbs-down button shows it turned over.
+  function thumb() {
+    const ns = "http://www.w3.org/2000/svg";
+    const svg = document.createElementNS(ns, "svg");
+    svg.setAttribute("viewBox", "0 0 24 24");
+    svg.setAttribute("aria-hidden", "true");
+    const path = document.createElementNS(ns, "path");
+    path.setAttribute(
+      "d",
+      "M1 21h4V9H1v12zm22-11c0-1.1-.9-2-2-2h-6.31l.95-4.57.03-.32c0-.41-.17-.79-.44-1.06L14.17 1 " +
+        "7.59 7.59C7.22 7.95 7 8.45 7 9v10c0 1.1.9 2 2 2h9c.83 0 1.54-.5 1.84-1.22l3.02-7.05c.09" +
+        "-.23.14-.47.14-.73v-2z",
+    );
+    svg.append(path);
+    return svg;
   }
 
   function friendlyError(message, info) {
