@@ -16,7 +16,19 @@ from fastapi.staticfiles import StaticFiles
 
 from api.deps import Runtime, rate_limit, require_read
 from api.errors import install_error_handlers
-from api.routers import ask, documents, health, openai_compat, search, static
+from api.metrics import Metrics
+from api.observe import REQUEST_ID_HEADER, RequestObserver
+from api.routers import (
+    ask,
+    documents,
+    feedback,
+    health,
+    metrics,
+    openai_compat,
+    search,
+    sources,
+    static,
+)
 from api.schemas import ErrorOut
 from api.security import BodySizeGuard, KeyRing, RateLimiter
 from rag.config import Settings
@@ -31,7 +43,8 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
         400: "malformed body",
         401: "missing or unknown API key",
         403: "the key may not do this",
-        404: "no such document",
+        404: "no such document or source",
+        409: "a source with that name or URL already exists",
         413: "body, file or upload count over the limits",
         415: "unsupported content type",
         422: "invalid request",
@@ -54,18 +67,42 @@ def _load(runtime: Runtime) -> None:
         runtime.load_error = f"loading failed: {type(error).__name__}: {error}"
         return
     runtime.newsdesk = newsdesk
+    _start_watcher(runtime)
+
+
+def _start_watcher(runtime: Runtime) -> None:
+    """`serve --watch`: poll due sources in this process while it holds the poller lease."""
+    if not runtime.settings.watch or runtime.newsdesk is None or runtime.watcher is not None:
+        return
+    from ingest.watch import build_watcher
+
+    desk = runtime.newsdesk
+    runtime.watcher = build_watcher(
+        runtime.settings,
+        desk.store,
+        desk.embedder,
+        write_lock=runtime.write_lock,
+        on_poll=runtime.metrics.observe_poll,
+    ).start()
 
 
 def _lifespan(runtime: Runtime):  # type: ignore[no-untyped-def]
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         runtime.start()
-        async with anyio.create_task_group() as tasks:
-            if runtime.newsdesk is None:
-                # Serve /healthz (and 503 from /readyz) while the model loads.
-                tasks.start_soon(anyio.to_thread.run_sync, _load, runtime)
-            yield
-            tasks.cancel_scope.cancel()
+        try:
+            async with anyio.create_task_group() as tasks:
+                if runtime.newsdesk is None:
+                    # Serve /healthz (and 503 from /readyz) while the model loads.
+                    tasks.start_soon(anyio.to_thread.run_sync, _load, runtime)
+                else:
+                    _start_watcher(runtime)
+                yield
+                tasks.cancel_scope.cancel()
+        finally:
+            if runtime.watcher is not None:  # hand the lease back: another poller goes on now
+                await anyio.to_thread.run_sync(runtime.watcher.stop)
+                runtime.watcher = None
 
     return lifespan
 
@@ -80,6 +117,8 @@ def _v1_router() -> APIRouter:
     v1.include_router(search.router)
     v1.include_router(documents.router)
     v1.include_router(openai_compat.router)
+    v1.include_router(sources.router)
+    v1.include_router(feedback.router)
     return v1
 
 
@@ -89,6 +128,7 @@ def create_app(settings: Settings, newsdesk: Newsdesk | None = None) -> FastAPI:
         settings=settings,
         keys=KeyRing(settings.api_keys, settings.admin_keys),
         rate=RateLimiter(settings.rate_limit),
+        metrics=Metrics.from_env(lambda: runtime.newsdesk.store if runtime.newsdesk else None),
         newsdesk=newsdesk,
     )
     app = FastAPI(
@@ -100,6 +140,7 @@ def create_app(settings: Settings, newsdesk: Newsdesk | None = None) -> FastAPI:
     app.state.runtime = runtime
     install_error_handlers(app)
     app.include_router(health.router)
+    app.include_router(metrics.router)
     app.include_router(_v1_router())
     app.include_router(static.router)
     if static.STATIC_DIR.is_dir():  # the widget's files may not be built yet
@@ -110,10 +151,11 @@ def create_app(settings: Settings, newsdesk: Newsdesk | None = None) -> FastAPI:
             CORSMiddleware,
             allow_origins=settings.cors_origins,
             allow_methods=["GET", "POST", "DELETE", "OPTIONS"],
-            allow_headers=["Authorization", "Content-Type"],
-            expose_headers=["Retry-After"],
+            allow_headers=["Authorization", "Content-Type", REQUEST_ID_HEADER],
+            expose_headers=["Retry-After", REQUEST_ID_HEADER],
             max_age=600,
         )
+    app.add_middleware(RequestObserver, metrics=runtime.metrics)  # outermost: sees every response
     return app
 
 

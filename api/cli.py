@@ -15,7 +15,14 @@ app = typer.Typer(
 )
 
 # Each module defines `register(app)`; missing ones are simply not offered yet.
-COMMAND_MODULES = ("api.cli_ingest", "api.cli_ask", "api.cli_serve", "api.cli_eval")
+COMMAND_MODULES = (
+    "api.cli_ingest",
+    "api.cli_ask",
+    "api.cli_serve",
+    "api.cli_eval",
+    "api.cli_sources",
+    "api.cli_feedback",
+)
 
 
 def _register_commands() -> None:

@@ -78,9 +78,11 @@ def _print_summary(summary: dict[str, Any]) -> None:
 
 def stats_command(data_dir: DataDirOption = None, as_json: JsonOption = False) -> None:
     """Counts and date range of what is indexed (does not load the model)."""
+    from rag.sources import SourceRegistry
     from rag.store import ChromaStore
 
-    stats = ChromaStore.from_settings(_settings(data_dir)).stats()
+    store = ChromaStore.from_settings(_settings(data_dir))
+    stats = {**store.stats(), **SourceRegistry(store).counts()}
     if as_json:
         typer.echo(json.dumps(stats))
         return

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 from pathlib import Path
 from typing import Annotated
 
@@ -21,15 +23,24 @@ def register(app: typer.Typer) -> None:
             Path | None, typer.Option(help="Index folder (NEWSDESK_DATA_DIR).")
         ] = None,
         log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "info",
+        watch: Annotated[
+            bool,
+            typer.Option(
+                "--watch", help="Also poll watched sources (one poller across all processes)."
+            ),
+        ] = False,
     ) -> None:
         """Serve the API (/v1/...), the OpenAPI docs (/docs) and the chat widget (/widget.js)."""
         import uvicorn
 
+        from api.logs import logging_config
         from rag.config import Settings
 
         if data_dir is not None:
             # Workers are separate processes: they read their Settings from the environment.
             os.environ["NEWSDESK_DATA_DIR"] = str(data_dir)
+        if watch:
+            os.environ["NEWSDESK_WATCH"] = "true"
         try:
             settings = Settings()  # type: ignore[call-arg]  # refuse bad configuration before forking
         except ValueError as error:
@@ -42,6 +53,11 @@ def register(app: typer.Typer) -> None:
             sidecar = ChromaSidecar(Path(settings.data_dir) / "chroma").start()
             os.environ["NEWSDESK_CHROMA_URL"] = sidecar.url
             typer.echo(f"serving {settings.data_dir} to {workers} workers via {sidecar.url}")
+        metrics_dir = None
+        if workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+            # Each worker counts in files here, so /metrics from any worker adds all of them up.
+            metrics_dir = tempfile.mkdtemp(prefix="newsdesk-metrics-")
+            os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
         try:
             uvicorn.run(
                 "api.app:app_from_env",
@@ -50,8 +66,11 @@ def register(app: typer.Typer) -> None:
                 port=port,
                 workers=workers,
                 log_level=log_level,
+                log_config=logging_config(settings.log_format, log_level),
                 timeout_graceful_shutdown=10,
             )
         finally:
             if sidecar is not None:
                 sidecar.stop()
+            if metrics_dir is not None:
+                shutil.rmtree(metrics_dir, ignore_errors=True)

@@ -14,7 +14,9 @@ from fastapi import Depends, Request
 from filelock import FileLock
 
 from api.errors import ApiError
+from api.metrics import Metrics
 from api.security import Access, KeyRing, RateLimiter
+from ingest.watch import Watcher
 from rag.config import Settings
 from rag.system import Newsdesk
 from rag.types import Answer
@@ -31,7 +33,9 @@ class Runtime:
     settings: Settings
     keys: KeyRing
     rate: RateLimiter
+    metrics: Metrics
     newsdesk: Newsdesk | None = None
+    watcher: Watcher | None = None  # `serve --watch`: this worker's source scheduler
     load_error: str | None = None
     streams_in_flight: int = 0
     _work: anyio.CapacityLimiter | None = None
@@ -57,6 +61,12 @@ class Runtime:
             return function(*args)
 
         return await anyio.to_thread.run_sync(refreshed, limiter=self._work)
+
+    async def answer(self, produce: Callable[[], Answer]) -> Answer:
+        """An answer made in the thread pool, counted in the metrics."""
+        answer = await self.run(produce)
+        self.metrics.observe_answer(answer)
+        return answer
 
     async def iterate(self, start: Callable[[], Iterable[T]]) -> AsyncGenerator[T, None]:
         """Items of a blocking iterator, each produced in the thread pool. Closing this (as a
@@ -85,17 +95,22 @@ class Runtime:
             async for piece in pieces:
                 yield piece
                 if isinstance(piece, Answer):
+                    self.metrics.observe_answer(piece)
                     return
         raise RuntimeError("the answerer ended its stream without an answer")
+
+    def write_lock(self) -> FileLock:
+        """The lock every index write in this data dir takes (API workers, the source poller)."""
+        lock_path = Path(self.settings.data_dir) / "ingest.lock"
+        lock_path.parent.mkdir(parents=True, exist_ok=True)
+        return FileLock(str(lock_path))
 
     async def write(self, function: Callable[..., T], *args: Any) -> T:
         """Index writes one at a time: an in-process lock, plus a file lock for sibling workers."""
         desk = self.desk()
-        lock_path = Path(self.settings.data_dir) / "ingest.lock"
 
         def locked() -> T:
-            lock_path.parent.mkdir(parents=True, exist_ok=True)
-            with FileLock(str(lock_path)):
+            with self.write_lock():
                 desk.refresh()
                 return function(*args)
 

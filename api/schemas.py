@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import date
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from rag.interval import parse_interval
 from rag.types import Filters
 
 AnswererName = Literal["extractive", "llm"]
@@ -169,6 +170,8 @@ class StatsOut(BaseModel):
     sentences: int
     earliest: str | None
     latest: str | None
+    watched_sources: int = Field(0, description="Sources in the registry (/v1/sources).")
+    stalled_sources: int = Field(0, description="Watched sources failing too often in a row.")
 
 
 # -- OpenAI-compatible chat completions -----------------------------------------------------
@@ -201,3 +204,97 @@ class ChatCompletionRequest(BaseModel):
     model: str = "newsdesk"
     messages: list[OpenAIMessage] = Field(..., min_length=1)
     stream: bool = False
+
+
+# -- watched sources and feedback ---------------------------------------------------------------
+
+
+class SourceIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    url: str = Field(
+        ...,
+        pattern=r"^https?://\S+$",
+        max_length=4000,
+        description="An http(s) feed or page. Local folders: `newsdesk sources add PATH` on the "
+        "server host (HTTP callers may not name server files).",
+    )
+    every: str | float | None = Field(
+        None, description="Poll interval: 5s, 15m, 1h, 1d (default NEWSDESK_SOURCE_EVERY).",
+        examples=["15m"],
+    )  # fmt: skip
+    name: str | None = Field(None, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+
+    @field_validator("every")
+    @classmethod
+    def _interval(cls, value: str | float | None) -> str | float | None:
+        if value is not None:
+            parse_interval(value)
+        return value
+
+
+class SourceOut(BaseModel):
+    """A source record (DESIGN.md "Sources"); times are ISO 8601 UTC."""
+
+    model_config = ConfigDict(extra="allow")
+
+    name: str
+    url: str
+    every_s: float
+    last_success: str | None
+    last_error: str | None
+    next_run: str | None
+    consecutive_failures: int
+    stalled: bool
+    documents: int
+
+
+class PollerOut(BaseModel):
+    holder: str
+    term: int
+    acquired_at: str | None
+    expires_at: str | None
+    expired: bool
+
+
+class SourceList(BaseModel):
+    sources: list[SourceOut]
+    poller: PollerOut | None = Field(
+        None, description="Which process polls (the lease holder), if any ever did."
+    )
+
+
+class SourceRunOut(BaseModel):
+    source: SourceOut
+    outcome: str = Field(..., description="200, 304, scanned (a local path) or error")
+    error: str | None
+    embedded: int = Field(..., description="Chunks and sentences embedded by this poll.")
+    seconds: float
+    summary: IngestSummaryOut | None
+
+
+class FeedbackCitation(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    id: int | None = None
+    doc_id: str = Field("", max_length=500)
+    title: str = Field("", max_length=1000)
+    url: str | None = Field(None, max_length=4000)
+    published: str | None = Field(None, max_length=64)
+    quote: str = Field("", max_length=4000)
+
+
+class FeedbackIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    question: str = Field(..., min_length=1, max_length=4000)
+    answer: str = Field("", max_length=20000)
+    citations: list[FeedbackCitation] = Field(default_factory=list, max_length=50)
+    verdict: Literal["up", "down"]
+    comment: str = Field("", max_length=2000)
+    abstained: bool = False
+
+
+class FeedbackOut(BaseModel):
+    id: str
+    verdict: Literal["up", "down"]

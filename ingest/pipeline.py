@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from ingest.errors import IngestError
-from ingest.fetch import fetch_url
+from ingest.fetch import Fetched, fetch_url
 from ingest.formats import EXTENSIONS, Parsed, SourceInput, parse_source, records_to_documents
 from ingest.segment import build_chunks
 from ingest.summary import IngestSummary
@@ -134,6 +134,12 @@ class Ingestor:
             self._consider(run, parsed.documents)
         return self._finish(run, started)
 
+    def ingest_fetched(self, url: str, fetched: Fetched) -> IngestSummary:
+        """Ingest what a (conditional) fetch of `url` returned, as `ingest([url])` would."""
+        run, started = _Run(), time.perf_counter()
+        self._guarded(run, url, partial(self._ingest_fetched, run, url, fetched))
+        return self._finish(run, started)
+
     def ingest_upload(self, files: Sequence[tuple[str, bytes]]) -> IngestSummary:
         """Ingest uploaded files (name, bytes). Parsed in memory: nothing is written to disk."""
         run, started = _Run(), time.perf_counter()
@@ -203,6 +209,9 @@ class Ingestor:
             max_bytes=self.settings.max_file_bytes,
             allow_private=self.settings.allow_private_urls,
         )
+        self._ingest_fetched(run, url, fetched)
+
+    def _ingest_fetched(self, run: _Run, url: str, fetched: Fetched) -> None:
         kind = _kind_from_content_type(fetched.content_type)
         source = SourceInput(
             source=url, data=fetched.data, kind=kind, path_key=url, url=fetched.url

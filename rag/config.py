@@ -8,6 +8,8 @@ from typing import Annotated, Literal
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from rag.interval import parse_interval
+
 
 def _split_csv(value: object) -> object:
     if isinstance(value, str):
@@ -37,6 +39,18 @@ class Settings(BaseSettings):
     fetch_timeout_s: float = Field(10.0, gt=0)
     allow_private_urls: bool = False
 
+    # watched sources (newsdesk watch, serve --watch)
+    watch: bool = False  # `serve --watch`: run the source scheduler inside the server
+    watch_tick_s: float = Field(1.0, gt=0, le=60)  # how often due sources are looked for
+    watch_lease_s: float = Field(30.0, ge=1)  # a dead poller is replaced within this
+    source_every: str = "15m"  # default interval of `sources add`
+    source_stall_after: int = Field(5, ge=1)  # consecutive failures that make a source stalled
+    source_backoff_max_s: float = Field(3600.0, gt=0)  # longest wait after failures
+    source_host_min_interval_s: float = Field(1.0, ge=0)  # never poll one host more often
+
+    # operations
+    log_format: Literal["text", "json"] = "text"
+
     # retrieval / answering
     answerer: Literal["extractive", "llm"] = "extractive"
     retriever: Literal["dense", "keyword", "hybrid"] = "hybrid"
@@ -64,6 +78,12 @@ class Settings(BaseSettings):
     @classmethod
     def _csv(cls, value: object) -> object:
         return _split_csv(value)
+
+    @field_validator("source_every")
+    @classmethod
+    def _interval(cls, value: str) -> str:
+        parse_interval(value)  # refuse "15 minutes" at startup, not at the first `sources add`
+        return value
 
     @field_validator("chroma_url")
     @classmethod

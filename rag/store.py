@@ -139,6 +139,11 @@ class ChromaStore:
             )
         return self._collections[name]
 
+    def records(self, name: str) -> Any:
+        """A bookkeeping collection of this index (sources, leases, feedback): plain records
+        with a one-number placeholder vector, shared by every process like the documents."""
+        return self._collection(name)
+
     @property
     def documents(self) -> Any:
         return self._collection("documents")

@@ -102,7 +102,9 @@ async def ask(body: AskRequest, runtime: RuntimeDep, newsdesk: NewsdeskDep) -> d
     question = check_question(body.question, runtime)
     answerer = check_answerer(newsdesk, body.answerer)
     filters = to_filters(body.filters)
-    answer = await runtime.run(lambda: newsdesk.ask(question, filters=filters, answerer=answerer))
+    answer = await runtime.answer(
+        lambda: newsdesk.ask(question, filters=filters, answerer=answerer)
+    )
     return answer.to_dict()
 
 
@@ -125,7 +127,7 @@ async def chat(body: ChatRequest, runtime: RuntimeDep, newsdesk: NewsdeskDep) ->
             runtime, newsdesk, question, filters=filters, answerer=answerer, history=history
         )
         return EventSourceResponse(events, ping=15, sep="\n")
-    answer = await runtime.run(
+    answer = await runtime.answer(
         lambda: newsdesk.ask(question, filters=filters, answerer=answerer, history=history)
     )
     return answer.to_dict()

@@ -21,6 +21,7 @@ from api.schemas import (
     StatsOut,
     UrlIn,
 )
+from rag.sources import SourceRegistry
 from rag.types import DocumentInfo
 
 router = APIRouter(tags=["documents"])
@@ -135,6 +136,7 @@ async def add_documents(request: Request, runtime: RuntimeDep, newsdesk: Newsdes
         raise ApiError(
             415, "unsupported_media_type", "send application/json or multipart/form-data"
         )
+    runtime.metrics.observe_ingest(summary)
     result = summary.to_dict()
     if result["failed"] and not result["documents"]:
         raise ApiError(
@@ -191,5 +193,9 @@ async def delete_document(
 
 @router.get("/stats", response_model=StatsOut, tags=["stats"])
 async def stats(runtime: RuntimeDep, newsdesk: NewsdeskDep) -> dict[str, Any]:
-    """Counts and the date range of what is indexed."""
-    return await runtime.run(newsdesk.store.stats)
+    """Counts and the date range of what is indexed, and how many watched sources are stalled."""
+
+    def counts() -> dict[str, Any]:
+        return {**newsdesk.store.stats(), **SourceRegistry(newsdesk.store).counts()}
+
+    return await runtime.run(counts)

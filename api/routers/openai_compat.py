@@ -141,5 +141,5 @@ async def chat_completions(
     if body.stream:
         chunks = completion_chunks(runtime, newsdesk, question, history)
         return EventSourceResponse(chunks, ping=15, sep="\n")
-    answer = await runtime.run(lambda: newsdesk.ask(question, history=history))
+    answer = await runtime.answer(lambda: newsdesk.ask(question, history=history))
     return _completion(answer, f"chatcmpl-{uuid.uuid4().hex}", int(time.time()))

@@ -90,6 +90,14 @@ textarea:focus-visible{outline-width:2px;outline-offset:0;border-color:transpare
 .typing i{width:7px;height:7px;border-radius:50%;background:var(--mu);animation:b 1s infinite ease-in-out}
 .typing i:nth-child(2){animation-delay:.15s}.typing i:nth-child(3){animation-delay:.3s}
 @keyframes b{0%,80%,100%{opacity:.3;transform:none}40%{opacity:1;transform:translateY(-3px)}}
+.fb{display:flex;flex-wrap:wrap;gap:6px;align-items:center;margin-top:8px;font-size:13px;color:var(--mu);white-space:normal}
+.vote{min-width:34px;height:28px;padding:0 8px;border-radius:14px;border:1px solid var(--bd);background:var(--bg);line-height:1}
+.vote svg{width:15px;height:15px;fill:currentColor;vertical-align:-2px}
+.vote.down svg{transform:rotate(180deg)}
+.vote[aria-pressed=true]{background:var(--a);color:var(--at);border-color:var(--a)}
+.fbc{display:flex;gap:6px;width:100%;align-items:flex-end}
+.fbc textarea{min-height:34px;padding:6px 10px;font-size:13px}
+.fbc .sendfb{height:34px;padding:0 10px;border-radius:10px;background:var(--a);color:var(--at);font-weight:650}
 .sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}
 @media (max-width:480px){.panel{inset:0;width:auto;height:auto;max-width:none;max-height:none;border:0;border-radius:0}}
 @media (prefers-reduced-motion:reduce){.typing i{animation:none}}`;
@@ -316,6 +324,7 @@ textarea:focus-visible{outline-width:2px;outline-offset:0;border-color:transpare
         bot.append(
           el("p", "lbl", "No answer found"),
           el("p", "txt", answer.answer || "The announcements I can search don't answer that."),
+          this.feedback(answer),
         );
         return;
       }
@@ -329,6 +338,85 @@ textarea:focus-visible{outline-width:2px;outline-offset:0;border-color:transpare
         });
       bot.append(body);
       if (cites.size) bot.append(this.sources([...cites.values()]));
+      bot.append(this.feedback(answer));
+    }
+
+    // Thumbs up/down under an answer; a thumbs down asks what was wrong (optional) first.
+    feedback(answer) {
+      const row = el("div", "fb");
+      row.setAttribute("role", "group");
+      row.setAttribute("aria-label", "Was this answer helpful?");
+      const status = el("span", "fbs");
+      status.setAttribute("role", "status");
+      const vote = (cls, label) => {
+        const button = el("button", `vote ${cls}`);
+        button.append(thumb());
+        button.type = "button";
+        button.setAttribute("aria-label", label);
+        button.setAttribute("aria-pressed", "false");
+        return button;
+      };
+      const up = vote("up", "Helpful answer");
+      const down = vote("down", "Wrong or unhelpful answer");
+      const send = async (verdict, comment) => {
+        for (const b of row.querySelectorAll("button")) b.disabled = true;
+        (verdict === "up" ? up : down).setAttribute("aria-pressed", "true");
+        status.textContent = "Sending…";
+        try {
+          await this.postFeedback(answer, verdict, comment);
+          row.replaceChildren(status);
+          status.textContent = "Thanks for your feedback.";
+        } catch {
+          for (const b of row.querySelectorAll("button")) b.disabled = false;
+          (verdict === "up" ? up : down).setAttribute("aria-pressed", "false");
+          status.textContent = "Couldn't send that. Please try again.";
+        }
+      };
+      up.onclick = () => send("up", "");
+      down.onclick = () => {
+        if (row.querySelector(".fbc")) return;
+        down.setAttribute("aria-pressed", "true");
+        const box = el("div", "fbc");
+        const note = el("textarea");
+        Object.assign(note, { rows: 1, maxLength: 2000, placeholder: "What was wrong? (optional)" });
+        note.setAttribute("aria-label", "What was wrong with this answer? (optional)");
+        const go = el("button", "sendfb", "Send");
+        go.type = "button";
+        go.onclick = () => send("down", note.value.trim());
+        note.onkeydown = (e) => {
+          if (e.key === "Enter" && !e.shiftKey && !e.isComposing) {
+            e.preventDefault();
+            go.click();
+          }
+        };
+        box.append(note, go);
+        row.append(box);
+        note.focus();
+      };
+      row.append(up, down, status);
+      return row;
+    }
+
+    async postFeedback(answer, verdict, comment) {
+      const headers = { "Content-Type": "application/json" };
+      if (cfg.key) headers.Authorization = `Bearer ${cfg.key}`;
+      const citations = (answer.citations || []).slice(0, 50).map((c) => ({
+        id: c.id, doc_id: c.doc_id, title: c.title, url: c.url, published: c.published,
+        quote: String(c.quote || "").slice(0, 4000),
+      }));
+      const res = await fetch(`${api}/v1/feedback`, {
+        method: "POST",
+        headers,
+        body: JSON.stringify({
+          question: String(answer.question || "").slice(0, 4000),
+          answer: String(answer.answer || "").slice(0, 20000),
+          citations,
+          verdict,
+          comment: comment.slice(0, 2000),
+          abstained: !!answer.abstained,
+        }),
+      });
+      if (!res.ok) throw await httpError(res);
     }
 
     sources(citations) {
@@ -418,6 +506,24 @@ textarea:focus-visible{outline-width:2px;outline-offset:0;border-color:transpare
       this.pop.hidden = true;
       this.pop.remove();
     }
+  }
+
+  // A drawn thumb (the path of Material Icons' "thumb_up", Apache-2.0): emoji need a font the
+  // reader's system may lack. The thumbs-down button shows it turned over.
+  function thumb() {
+    const ns = "http://www.w3.org/2000/svg";
+    const svg = document.createElementNS(ns, "svg");
+    svg.setAttribute("viewBox", "0 0 24 24");
+    svg.setAttribute("aria-hidden", "true");
+    const path = document.createElementNS(ns, "path");
+    path.setAttribute(
+      "d",
+      "M1 21h4V9H1v12zm22-11c0-1.1-.9-2-2-2h-6.31l.95-4.57.03-.32c0-.41-.17-.79-.44-1.06L14.17 1 " +
+        "7.59 7.59C7.22 7.95 7 8.45 7 9v10c0 1.1.9 2 2 2h9c.83 0 1.54-.5 1.84-1.22l3.02-7.05c.09" +
+        "-.23.14-.47.14-.73v-2z",
+    );
+    svg.append(path);
+    return svg;
   }
 
   function friendlyError(message, info) {

@@ -55,6 +55,8 @@ def test_ingest_then_stats(tmp_path: Path, app: typer.Typer) -> None:
         "earliest": "2025-02-01",
         "latest": "2026-03-09",
         "sources": 0,
+        "watched_sources": 0,
+        "stalled_sources": 0,
     }
     human = runner.invoke(app, ["ingest", str(corpus / "a.md"), *data])
     assert human.exit_code == 0 and "unchanged" in human.stdout

@@ -214,7 +214,12 @@ def test_keyboard_only(browser: Any, origins: Origins) -> None:
         last_bot(page).locator(".chip").first.wait_for()
         assert page.evaluate(FOCUSED_JS) == "textarea"
 
-        # Back from the question box: the source link, then the chip, whose popover opens on focus
+        # Back from the question box: the feedback thumbs, the source link, then the chip, whose
+        # popover opens on focus
+        page.keyboard.press("Shift+Tab")
+        assert page.evaluate(FOCUSED_JS) == "vote down"
+        page.keyboard.press("Shift+Tab")
+        assert page.evaluate(FOCUSED_JS) == "vote up"
         page.keyboard.press("Shift+Tab")
         page.keyboard.press("Shift+Tab")
         assert page.evaluate(FOCUSED_JS) == "chip"
