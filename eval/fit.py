@@ -25,6 +25,7 @@ from rag.reader.features import (
     fill_span_kinds,
     verdict_row,
 )
+from rag.reader.computed import ComputedReader
 from rag.reader.lexicon import default_lexicon
 from rag.reader.model import DEFAULT_THRESHOLDS, KindModel, ReaderModel, Scorer
 from rag.reader.ranking import (
@@ -356,8 +357,10 @@ def fit_reader(examples: Sequence[Example], options: FitOptions | None = None) -
         VERDICT_FEATURES, small=True, seed=seed,
     )  # fmt: skip
     lexicon = default_lexicon()
+    splitter = ComputedReader(lexicon, None, None)  # type: ignore[arg-type]
     computed = train_scorer(
-        "computed", np.vstack([computed_row(e.analysis, lexicon) for e in examples]),
+        "computed",
+        np.vstack([computed_row(e.analysis, lexicon, splitter.sides(e.analysis) is not None) for e in examples]),
         np.array([e.computed for e in examples], dtype=np.int8), COMPUTED_FEATURES, small=True, seed=seed,
     )  # fmt: skip
     kinds = fit_kinds(examples)

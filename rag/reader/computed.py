@@ -7,6 +7,7 @@ attribute and unit, from different sentences, each cited.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -17,12 +18,13 @@ from rag.reader.features import FeatureBuilder
 from rag.reader.lexicon import WORD_RE, Lexicon
 from rag.reader.model import ReaderModel
 from rag.reader.question import COMPARISONS, QuestionAnalysis, question_names
-from rag.reader.ranking import top_sentences
+from rag.reader.ranking import Ranking
 from rag.reader.spans import Span, period_keys
 
 AMOUNTS = frozenset({"money", "percent", "power", "energy", "data", "count", "number", "duration"})
-SPLIT_PREFERENCE = ("than", "versus", "vs", "vs.", "compared", "times", "between", "to", "or", "and")
+SPLIT_PREFERENCE = ("than", "versus", "vs", "vs.", "compared", "times", "to", "or", "and")
 SIDE_CANDIDATES = 8  # best spans per side considered for a pair
+RankSide = Callable[[QuestionAnalysis], Ranking]
 
 
 @dataclass
@@ -80,9 +82,13 @@ class ComputedReader:
             return None
         _, _, left, right, ln, rn, lp, rp, latest = min(options, key=lambda o: (o[0], o[1]))
         attribute = [t for t in q.attribute_terms if t not in self.cue_terms] or q.attribute_terms
+        if len(rn) == 1 and len(ln) >= 2 and ln[0] not in rn:
+            rn = [ln[0], *rn]  # "... CagriSema in REDEFINE 1 than in REDEFINE 2": same subject
+        lp, rp = _with_years(lp, rp), _with_years(rp, lp)
+        right_periods = rp if rp else (set() if latest else lp)
         return (
             self._side(q, left, ln or rn, lp or q.periods, False, attribute),
-            self._side(q, right, rn or ln, rp or lp, latest, attribute),
+            self._side(q, right, rn or ln, right_periods, latest, attribute),
         )
 
     def _side(self, q, text, names, periods, latest, attribute):  # type: ignore[no-untyped-def]
@@ -101,29 +107,22 @@ class ComputedReader:
             two_sides=False,
         )
 
-    def _ranked(
-        self, side: QuestionAnalysis, c: CandidateSet, kind_probs: np.ndarray
-    ) -> list[tuple[int, Span, float]]:
-        """The side's best figures among the spans of its own best sentences."""
-        rows = self.features.sentence_features(side, c, kind_probs)
-        top = top_sentences(self.model.scorer("sentence").predict(rows))
-        pairs, span_rows = self.features.span_features(
-            side, c, rows, only=sorted(top), kind_probs=kind_probs
-        )
-        if not pairs:
-            return []
-        scores = self.model.scorer("span").predict(span_rows)
-        order = np.argsort(-scores)
-        ranked = [(pairs[k][0], pairs[k][1], float(scores[k])) for k in order if pairs[k][1].kind in AMOUNTS]
+    def _ranked(self, side: QuestionAnalysis, rank_side: RankSide) -> list[tuple[int, Span, float]]:
+        """The side's best figures, ranked by the reader's full ranking for the side alone."""
+        ranking = rank_side(side)
+        order = np.argsort(-ranking.final)
+        ranked = [
+            (ranking.pairs[k][0], ranking.pairs[k][1], float(np.exp(ranking.final[k] / 3.0)))
+            for k in order
+            if ranking.pairs[k][1].kind in AMOUNTS
+        ]
         return ranked[:SIDE_CANDIDATES]
 
-    def read(
-        self, q: QuestionAnalysis, c: CandidateSet, kind_probs: np.ndarray
-    ) -> ComputedPick | None:
+    def read(self, q: QuestionAnalysis, c: CandidateSet, rank_side: RankSide) -> ComputedPick | None:
         sides = self.sides(q)
         if sides is None:
             return None
-        first, second = (self._ranked(side, c, kind_probs) for side in sides)
+        first, second = (self._ranked(side, rank_side) for side in sides)
         best: tuple[float, tuple[int, Span, float], tuple[int, Span, float]] | None = None
         for a in first:
             for b in second:
@@ -152,12 +151,13 @@ class ComputedReader:
         big, small = (0, 1) if va >= vb else (1, 0)
         values = (va, vb)
         difference = _amount(abs(va - vb), kind, unit, example)
+        asks_which = q.wh in ("which", "who", "what") and not q.wh == "how_much"
         if cues["ratio"] and min(va, vb):
             ratio = values[big] / values[small]
             result = f"{ratio:.3g} times"
             closing = f"{surface[big]} is {result} {surface[small]} [{big + 1}][{small + 1}]."
             operation = "ratio"
-        elif cues["max"] or cues["min"]:
+        elif (cues["max"] or cues["min"]) and asks_which:
             winner = big if cues["max"] and not cues["min"] else small
             operation = "max" if winner == big else "min"
             result = picks[winner].label
@@ -176,6 +176,15 @@ class ComputedReader:
         return ComputedPick(picks[0], picks[1], operation, result, closing)
 
 
+def _with_years(periods: set[str], other: set[str]) -> set[str]:
+    """"Q1 and Q2 2025": a quarter without its year takes the year the other side names."""
+    years = {p for p in other if p.isdigit()}
+    if len(years) != 1 or any(p.isdigit() for p in periods):
+        return set(periods)
+    year = next(iter(years))
+    return set(periods) | {year} | {f"{year}{p}" for p in periods if not p[:1].isdigit()}
+
+
 def _comparable(a: tuple[int, Span, float], b: tuple[int, Span, float], c: CandidateSet) -> bool:
     """Two statements of the same attribute and unit, from different sentences; never one
     figure counted twice (a headline repeating the body's figure)."""
@@ -189,8 +198,9 @@ def _comparable(a: tuple[int, Span, float], b: tuple[int, Span, float], c: Candi
         return False
     if span_a.kind == "count" == span_b.kind and span_a.unit != span_b.unit:
         return False
-    same_doc = c.sentences[sa].doc == c.sentences[sb].doc
-    return not (same_doc and span_a.value == span_b.value)
+    # the same figure twice is one statement read twice (a headline and its body, two reports
+    # of one number), never two sides of a comparison
+    return span_a.value != span_b.value
 
 
 def _amount(value: float, kind: str, unit: str, example: str) -> str:
@@ -198,6 +208,14 @@ def _amount(value: float, kind: str, unit: str, example: str) -> str:
         return f"{value:.1f} percentage points"
     if kind in ("count", "number"):
         return f"{value:,.6g} {unit}".strip()
+    if kind in ("energy", "data"):
+        base = "Wh" if kind == "energy" else "B"
+        for scale, prefix in ((1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k")):
+            if abs(value) >= scale:
+                return f"{value / scale:,.4g} {prefix}{base}"
+        return f"{value:,.4g} {base}"
+    if kind == "duration":
+        return f"{value / 12:,.3g} years" if value >= 24 else f"{value:,.3g} months"
     formatted = format_like(value, {"money": "currency"}.get(kind, kind), unit, example)
     return formatted or format_value(value, kind, unit)
 

@@ -533,15 +533,17 @@ VERDICT_FEATURES = (
     "v_cos",
 )  # fmt: skip
 COMPUTED_FEATURES = (
-    *(f"c_{c}" for c in COMPARISONS), "c_two_sides", "c_names", "c_periods", "c_split",
+    *(f"c_{c}" for c in COMPARISONS), "c_sides", "c_two_sides", "c_names", "c_periods", "c_split",
     "c_figures", "c_latest", *(f"c_wh_{w}" for w in WH_CLASSES),
 )  # fmt: skip
 
 
-def computed_row(q: QuestionAnalysis, lexicon: Lexicon) -> np.ndarray:
+def computed_row(q: QuestionAnalysis, lexicon: Lexicon, has_sides: bool) -> np.ndarray:
+    """Does the question want a computation? Its comparison cues, and whether it splits into
+    two sides (rag.reader.computed)."""
     return np.asarray(
         [
-            *(q.comparisons[c] for c in COMPARISONS), float(q.two_sides), len(q.names),
+            *(q.comparisons[c] for c in COMPARISONS), float(has_sides), float(q.two_sides), len(q.names),
             len(q.periods), float(bool(lexicon.comparison_split.search(q.text))), len(q.figures),
             float(q.latest), *(float(q.wh == w) for w in WH_CLASSES),
         ],  # fmt: skip

@@ -10,12 +10,13 @@ from dataclasses import dataclass, field
 
 from rag.dates import TimeFrame, question_time_frame
 from rag.reader.lexicon import WORD_RE, Lexicon
-from rag.reader.spans import AMOUNT_KINDS, Span, find_spans, name_phrases, period_keys
+from rag.reader.spans import AMOUNT_KINDS, MONTHS, Span, find_spans, name_phrases, period_keys
 
 WH_CLASSES = ("how_much", "how_many", "when", "who", "which", "where", "what", "yes_no", "other")
 CUE_KINDS = ("money", "percent", "count", "power", "energy", "duration", "date", "person", "org",
              "place", "name")  # fmt: skip
 COMPARISONS = ("difference", "sum", "ratio", "max", "min")
+MONTH_NAMES = frozenset(MONTHS) | {m[:3] for m in MONTHS}
 PERIOD_TERM_RE = re.compile(r"^(?:q[1-4]|h[12]|fy\d*|\d[\d.,]*)$")  # periods and figures: not attributes
 
 
@@ -79,7 +80,8 @@ def question_names(text: str, lexicon: Lexicon) -> list[str]:
         if words and words[0].lower() in lexicon.question_words:
             words = words[1:]
         phrase = " ".join(words)
-        if not phrase or phrase.lower() in lexicon.generic_names:
+        lowered = phrase.lower().rstrip(".")
+        if not phrase or lowered in lexicon.generic_names or lowered in MONTH_NAMES:
             continue
         names.append(phrase)
     return list(dict.fromkeys(names))

@@ -90,12 +90,19 @@ class ExtractiveReader:
         sentence_rows = self.features.sentence_features(q, candidates, kind_probs)
         ranking = self.rank(q, candidates, sentence_rows, kind_probs)
         if not q.yes_no and self.wants_computed(q):
-            reading.computed = self.computed.read(q, candidates, kind_probs)
-            if reading.computed is not None:
-                reading.answered = True
-                reading.answerable = min(reading.computed.first.probability,
-                                         reading.computed.second.probability)  # fmt: skip
+            # a computed question is answered by a computation or not at all: one figure alone
+            # would be a wrong answer
+            def rank_side(side: QuestionAnalysis) -> Ranking:
+                return self.rank(side, candidates, self.features.sentence_features(side, candidates, kind_probs), kind_probs)
+
+            reading.computed = self.computed.read(q, candidates, rank_side)
+            if reading.computed is None:
+                reading.reason = "no two comparable figures for the computation asked for"
                 return reading
+            reading.answered = True
+            reading.answerable = min(reading.computed.first.probability,
+                                     reading.computed.second.probability)  # fmt: skip
+            return reading
         if q.yes_no:
             best = ranking.best_sentence()
             reading.ranked = [Pick(best, None, ranking.sentence_score(best))]
@@ -134,7 +141,7 @@ class ExtractiveReader:
         return "No" if p_no >= self.model.threshold("no") else "Yes"
 
     def wants_computed(self, q: QuestionAnalysis) -> bool:
-        row = computed_row(q, self.lexicon)[None, :]
+        row = computed_row(q, self.lexicon, self.computed.sides(q) is not None)[None, :]
         return float(self.model.scorer("computed").predict(row)[0]) >= self.model.threshold("computed")
 
 
