@@ -151,24 +151,29 @@ def rate_limit(request: Request, runtime: RuntimeDep) -> None:
         )
 
 
+READ_ONLY_MESSAGE = (
+    "this server is read-only: API keys are configured (NEWSDESK_API_KEYS) but no admin key; "
+    "set NEWSDESK_ADMIN_KEYS and send one of those keys to change documents"
+)
+
+
 def require_read(request: Request, runtime: RuntimeDep) -> Access:
-    token = bearer_token(request)
-    access = runtime.keys.access(token)
-    if runtime.keys.reads_open or access is not Access.ANONYMOUS:
+    access = runtime.keys.access(bearer_token(request))
+    if runtime.keys.is_open or access is not Access.ANONYMOUS:
         return access
     raise _unauthorized("a valid API key is required (Authorization: Bearer <key>)")
 
 
 def require_admin(request: Request, runtime: RuntimeDep) -> Access:
-    token = bearer_token(request)
-    access = runtime.keys.access(token)
-    if runtime.keys.writes_open:
+    """Writes: open only when no key at all is configured; otherwise an admin key."""
+    access = runtime.keys.access(bearer_token(request))
+    if runtime.keys.is_open or access is Access.ADMIN:
         return access
-    if access is Access.ADMIN or (access is Access.READ and runtime.keys.admin_open):
-        return access
-    if access is Access.READ:
-        raise ApiError(403, "forbidden", "this key may read but not change documents")
-    raise _unauthorized("an admin API key is required (Authorization: Bearer <key>)")
+    if access is Access.ANONYMOUS:
+        raise _unauthorized("an admin API key is required (Authorization: Bearer <key>)")
+    if runtime.keys.read_only:
+        raise ApiError(403, "forbidden", READ_ONLY_MESSAGE)
+    raise ApiError(403, "forbidden", "this key may read but not change documents")
 
 
 ReadAccess = Annotated[Access, Depends(require_read)]
