@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import json
 import os
+import signal
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from types import FrameType
 from typing import Annotated, Any
 
 import typer
@@ -18,6 +23,18 @@ DataDirOption = Annotated[
     ),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON only.")]
+ServerOption = Annotated[
+    str | None,
+    typer.Option(
+        "--server",
+        help="Add the documents through a running `newsdesk serve` at this URL "
+        "(POST /v1/documents) instead of writing the index here.",
+    ),
+]
+ApiKeyOption = Annotated[
+    str | None,
+    typer.Option("--api-key", envvar="NEWSDESK_API_KEY", help="Admin key for --server."),
+]
 
 
 def _settings(data_dir: Path | None) -> Settings:
@@ -33,37 +50,115 @@ def _quiet_model_loading() -> None:
     os.environ.setdefault("TQDM_DISABLE", "1")
 
 
+def _usage(message: str) -> typer.Exit:
+    typer.echo(f"Error: {message}", err=True)
+    return typer.Exit(2)
+
+
+@contextmanager
+def stop_on_signals() -> Iterator[tuple[threading.Event, list[int]]]:
+    """SIGINT/SIGTERM set the event (the ingest stops at its next step, everything written so
+    far whole); a second signal is handled the default way, for a user who won't wait."""
+    stop, received = threading.Event(), []
+    previous = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+
+    def handle(signum: int, _: FrameType | None) -> None:
+        received.append(signum)
+        stop.set()
+        for sig in previous:
+            signal.signal(sig, signal.SIG_DFL)
+
+    for sig in previous:
+        signal.signal(sig, handle)
+    try:
+        yield stop, received
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _ingest_here(
+    sources: list[str], settings: Settings, as_json: bool, stop: threading.Event
+) -> dict[str, Any]:
+    from api.writer_lock import DataDirBusy, WriterLock
+    from ingest.pipeline import Ingestor
+    from rag.embedder import SentenceTransformerEmbedder
+    from rag.store import ChromaStore
+
+    lock = None if settings.chroma_url else WriterLock(Path(settings.data_dir), role="ingest")
+    try:
+        if lock is not None:
+            lock.acquire()  # before loading the model: a second writer fails fast
+    except DataDirBusy as error:
+        raise _usage(str(error)) from None
+    try:
+        if as_json:
+            _quiet_model_loading()
+        embedder = SentenceTransformerEmbedder(
+            batch_size=settings.embed_batch_size, threads=settings.embed_threads
+        )
+        store = ChromaStore.from_settings(settings, dimension=embedder.dimension)
+        ingestor = Ingestor(settings, store, embedder, progress=not as_json, stop=stop)
+        return ingestor.ingest(sources).to_dict()
+    finally:
+        if lock is not None:
+            lock.release()
+
+
+def _ingest_through(
+    sources: list[str], server: str, api_key: str | None, stop: threading.Event
+) -> dict[str, Any]:
+    import httpx
+
+    from api.ingest_client import ServerIngest, ServerRefused
+
+    headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+    with httpx.Client(base_url=server.rstrip("/"), headers=headers, timeout=600) as client:
+        try:
+            return ServerIngest(client, stop=stop).run(sources).to_dict()
+        except ServerRefused as error:
+            raise _usage(str(error)) from None
+
+
 def ingest_command(
     sources: Annotated[
         list[str] | None, typer.Argument(help="Files, folders (recursive), feeds or http(s) URLs.")
     ] = None,
     data_dir: DataDirOption = None,
     as_json: JsonOption = False,
+    server: ServerOption = None,
+    api_key: ApiKeyOption = None,
 ) -> None:
     """Index files, folders, feeds and URLs; unchanged sources are skipped."""
     if not sources:
         raise typer.BadParameter("give at least one PATH_OR_URL", param_hint="PATH_OR_URL")
-    from ingest.pipeline import Ingestor
-    from rag.embedder import SentenceTransformerEmbedder
-    from rag.store import ChromaStore
-
-    settings = _settings(data_dir)
+    if server and data_dir is not None:
+        raise _usage("--server adds documents to that server's index: it cannot take --data-dir")
+    if server and not server.startswith(("http://", "https://")):
+        raise _usage(f"--server must be an http(s) URL, got {server!r}")
+    with stop_on_signals() as (stop, received):
+        if server:
+            summary = _ingest_through(sources, server, api_key, stop)
+        else:
+            summary = _ingest_here(sources, _settings(data_dir), as_json, stop)
     if as_json:
-        _quiet_model_loading()
-    embedder = SentenceTransformerEmbedder(
-        batch_size=settings.embed_batch_size, threads=settings.embed_threads
-    )
-    store = ChromaStore.from_settings(settings, dimension=embedder.dimension)
-    summary = Ingestor(settings, store, embedder, progress=not as_json).ingest(sources)
-    if as_json:
-        typer.echo(json.dumps(summary.to_dict()))
+        typer.echo(json.dumps(summary))
     else:
-        _print_summary(summary.to_dict())
-    raise typer.Exit(1 if summary.failed else 0)
+        _print_summary(summary)
+    if summary.get("interrupted"):
+        signum = received[0] if received else signal.SIGINT
+        typer.echo(
+            f"interrupted by {signal.Signals(signum).name}: what was written is complete; "
+            "run the same command again to finish",
+            err=True,
+        )
+        raise typer.Exit(128 + signum)
+    raise typer.Exit(1 if summary["failed"] else 0)
 
 
 def _print_summary(summary: dict[str, Any]) -> None:
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
     console = Console()
@@ -73,7 +168,9 @@ def _print_summary(summary: dict[str, Any]) -> None:
     table.add_row("seconds", f"{summary.get('seconds', 0.0):.2f}")
     console.print(table)
     for failure in summary["failed"]:
-        console.print(f"[red]failed[/red] {failure['error']}", highlight=False)
+        console.print(f"[red]failed[/red] {escape(failure['error'])}", highlight=False)
+    for warning in summary.get("warnings") or []:
+        console.print(f"[yellow]warning[/yellow] {escape(warning['warning'])}", highlight=False)
 
 
 def stats_command(data_dir: DataDirOption = None, as_json: JsonOption = False) -> None:

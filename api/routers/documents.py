@@ -21,6 +21,7 @@ from api.schemas import (
     StatsOut,
     UrlIn,
 )
+from ingest.ids import id_problem
 from rag.types import DocumentInfo
 
 router = APIRouter(tags=["documents"])
@@ -105,6 +106,21 @@ async def _json_body(request: Request) -> RecordsIn | list[dict[str, Any]] | Url
         ) from None
 
 
+def check_record_ids(records: list[dict[str, Any]], where: str) -> None:
+    """422 naming the field when a record's id could not name a document (ingest.ids)."""
+    problems = []
+    for index, record in enumerate(records):
+        if not isinstance(record, dict):
+            continue
+        field = next((f for f in ("id", "doc_id") if record.get(f) not in (None, "")), None)
+        problem = id_problem(str(record[field])) if field else None
+        if field and problem:
+            problems.append({"loc": f"{where}.{index}.{field}", "msg": f"{field} {problem}"})
+    if problems:
+        first = problems[0]
+        raise ApiError(422, "invalid_id", f"{first['loc']}: {first['msg']}", details=problems[:20])
+
+
 @router.post(
     "/documents",
     response_model=IngestSummaryOut,
@@ -130,6 +146,7 @@ async def add_documents(request: Request, runtime: RuntimeDep, newsdesk: Newsdes
             summary = await runtime.write(ingestor.ingest, [body.url])
         else:
             records = body.documents if isinstance(body, RecordsIn) else body
+            check_record_ids(records, "body.documents" if isinstance(body, RecordsIn) else "body")
             summary = await runtime.write(ingestor.ingest_records, records)
     else:
         raise ApiError(
