@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncGenerator, Callable, Iterable
 from contextlib import aclosing
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, TypeVar, cast
 
@@ -15,11 +16,14 @@ from filelock import FileLock
 
 from api.errors import ApiError
 from api.security import Access, KeyRing, RateLimiter
+from rag.chroma_client import is_store_changed
 from rag.config import Settings
 from rag.system import Newsdesk
+from rag.tokens import TokenCounter
 from rag.types import Answer
 
 T = TypeVar("T")
+log = logging.getLogger("newsdesk.api")
 _END = object()
 WORK_THREADS = 4  # concurrent model/Chroma calls per worker; more only queues on 2-16 cores
 
@@ -34,6 +38,7 @@ class Runtime:
     newsdesk: Newsdesk | None = None
     load_error: str | None = None
     streams_in_flight: int = 0
+    tokens: TokenCounter = field(default_factory=TokenCounter)  # loads on first count
     _work: anyio.CapacityLimiter | None = None
     _ingest_lock: anyio.Lock | None = None
 
@@ -49,14 +54,32 @@ class Runtime:
         return self.newsdesk
 
     async def run(self, function: Callable[..., T], *args: Any) -> T:
-        """Blocking work (model, Chroma) in the thread pool, after a cheap index refresh."""
+        """Blocking work (model, Chroma) in the thread pool, after a cheap index refresh. If the
+        store changed underneath (another process wrote it), reopen it and try once more."""
         desk = self.desk()
 
         def refreshed() -> T:
             desk.refresh()
             return function(*args)
 
-        return await anyio.to_thread.run_sync(refreshed, limiter=self._work)
+        try:
+            return await anyio.to_thread.run_sync(refreshed, limiter=self._work)
+        except Exception as error:
+            if not is_store_changed(error):
+                raise
+            log.warning("the index changed underneath this server (%s); reopening it", error)
+            await anyio.to_thread.run_sync(desk.store.reopen, limiter=self._work)
+        try:
+            return await anyio.to_thread.run_sync(refreshed, limiter=self._work)
+        except Exception as error:
+            if not is_store_changed(error):
+                raise
+            raise ApiError(
+                503,
+                "index_changed",
+                "the index is being rewritten; retry shortly",
+                headers={"Retry-After": "1"},
+            ) from error
 
     async def iterate(self, start: Callable[[], Iterable[T]]) -> AsyncGenerator[T, None]:
         """Items of a blocking iterator, each produced in the thread pool. Closing this (as a
@@ -64,12 +87,16 @@ class Runtime:
         self.streams_in_flight += 1
         iterator: Any = None
         try:
-            iterator = await self.run(lambda: iter(start()))
-            while True:
-                item = await anyio.to_thread.run_sync(next, iterator, _END, limiter=self._work)
-                if item is _END:
-                    return
+
+            def begin() -> tuple[Any, Any]:
+                # The first item is where the work happens: fetched under run()'s retry.
+                started = iter(start())
+                return started, next(started, _END)
+
+            iterator, item = await self.run(begin)
+            while item is not _END:
                 yield cast(T, item)
+                item = await anyio.to_thread.run_sync(next, iterator, _END, limiter=self._work)
         finally:
             self.streams_in_flight -= 1
             close = getattr(iterator, "close", None)
