@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import math
 import re
 import time
@@ -12,7 +13,7 @@ from functools import partial
 
 import numpy as np
 
-from rag.citations import CitationError, check_markers, make_citation
+from rag.citations import CitationError, make_citation, marker_problem
 from rag.compose import (
     Draft,
     comparison_draft,
@@ -49,6 +50,7 @@ ANSWERABLE_WEIGHTS = {
     "attribute": 0.355,
     "prose": 0.481,
 }
+log = logging.getLogger("newsdesk.rag")
 DEFAULT_THRESHOLD = 0.2
 GATE_MARGIN = 0.15  # how far below the top sentence the best one passing the gates may score
 
@@ -222,7 +224,11 @@ class ExtractiveAnswerer:
             # Another process rewrote the document within the cache window: read afresh.
             self.store.invalidate_cache()
             return self.answer(question, filters=filters, history=history, _retry=False)
-        check_markers(draft.text, citations)
+        problem = marker_problem(draft.text, citations)
+        if problem:  # never give out (or crash on) an answer whose markers can't be verified
+            log.warning("abstaining on %r: %s", question[:200], problem)
+            extra["dropped"] = problem
+            return Answer(question, abstain_text(standalone), None, True, [], timings, extra)
         return Answer(question, draft.text, draft.short_answer, False, citations, timings, extra)
 
     def stream(

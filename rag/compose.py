@@ -6,6 +6,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from rag.citations import prose_safe
 from rag.dates import DateMention
 from rag.evidence import PREDICATE_REACH, Evidence, predicate_positions
 from rag.quantities import Quantity, format_like
@@ -190,7 +191,7 @@ def annotate(evidence: Evidence) -> str:
 
 def cited(evidence: Evidence, number: int, *, with_date: bool = True) -> str:
     """'<sentence> (published 2026-04-20) [n].' with the sentence's end punctuation moved last."""
-    body = annotate(evidence)
+    body = prose_safe(annotate(evidence))  # the source's own "[3]" is not our marker
     end = ""
     while body and body[-1] in ".!?;:":
         end = end or body[-1]
