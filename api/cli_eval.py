@@ -163,7 +163,8 @@ def run_eval_command(
     timeout_s: float = 60.0,
     embedder: Embedder | None = None,
 ) -> int:
-    """The command's body: 0 all good, 1 a --fail-under gate failed. Usage errors raise typer.Exit(2)."""
+    """The command's body: 0 all good, 1 a --fail-under gate failed or a question errored.
+    Usage errors raise typer.Exit(2)."""
     try:
         questions = load_set(set_path)
     except SetError as error:
@@ -239,7 +240,22 @@ def run_eval_command(
     ]
     for failure in failures:
         typer.echo(f"fail-under: {failure}", err=True)
-    return 1 if failures else 0
+    errored = _errored(reports)
+    for name, count in errored.items():
+        total = len(reports[name].get("questions") or [])
+        typer.echo(
+            f"errors: {count} of {total} questions errored ({name}); their scores count as "
+            "failures, so this run is not a measurement (see each question's `error`)",
+            err=True,
+        )
+    return 1 if failures or errored else 0
+
+
+def _errored(reports: dict[str, dict[str, Any]]) -> dict[str, int]:
+    """Questions whose answering raised or whose server answered an error, per run."""
+    counts = {name: int((r["metrics"].get("summary") or {}).get("errors") or 0)
+              for name, r in reports.items()}  # fmt: skip
+    return {name: count for name, count in counts.items() if count}
 
 
 def register(app: typer.Typer) -> None:
