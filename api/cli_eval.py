@@ -110,8 +110,14 @@ def _in_process_targets(
     if embedder is None:
         embedder = build_embedder(settings)
     if corpus is not None:
+        from api.writer_lock import DataDirBusy, WriterLock
+
         store = ChromaStore.from_settings(settings, dimension=embedder.dimension)
-        summary = Ingestor(settings, store, embedder).ingest([corpus])
+        try:  # --corpus with --data-dir writes that index: one writer, as for `ingest`
+            with WriterLock(Path(settings.data_dir), role="eval"):
+                summary = Ingestor(settings, store, embedder).ingest([corpus])
+        except DataDirBusy as error:
+            raise _usage(str(error)) from None
         for failure in summary.failed:
             console.print(f"[yellow]ingest failed:[/yellow] {escape(failure['source'])}: "
                           f"{escape(failure['error'])}")  # fmt: skip
