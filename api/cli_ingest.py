@@ -14,6 +14,8 @@ from typing import Annotated, Any
 
 import typer
 
+from ingest.budget import IngestInterrupted
+from ingest.summary import IngestSummary
 from rag.config import Settings
 
 DataDirOption = Annotated[
@@ -55,30 +57,47 @@ def _usage(message: str) -> typer.Exit:
     return typer.Exit(2)
 
 
-@contextmanager
-def stop_on_signals() -> Iterator[tuple[threading.Event, list[int]]]:
-    """SIGINT/SIGTERM set the event (the ingest stops at its next step, everything written so
-    far whole); a second signal is handled the default way, for a user who won't wait."""
-    stop, received = threading.Event(), []
-    previous = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+class Stopper:
+    """SIGINT/SIGTERM during an ingest. Until `working()` (lock, model, store being set up,
+    nothing written) a signal leaves at once; after it, it sets `event` and the ingest stops
+    at its next bounded step with everything written so far whole. A second signal is
+    handled the default way, for a user who won't wait."""
 
-    def handle(signum: int, _: FrameType | None) -> None:
-        received.append(signum)
-        stop.set()
-        for sig in previous:
+    def __init__(self) -> None:
+        self.event = threading.Event()
+        self.received: list[int] = []
+        self.immediate = True
+
+    def working(self) -> threading.Event:
+        self.immediate = False
+        if self.event.is_set():
+            raise IngestInterrupted
+        return self.event
+
+    def _handle(self, signum: int, _: FrameType | None) -> None:
+        self.received.append(signum)
+        self.event.set()
+        for sig in (signal.SIGINT, signal.SIGTERM):
             signal.signal(sig, signal.SIG_DFL)
+        if self.immediate:
+            raise IngestInterrupted
 
+
+@contextmanager
+def stop_on_signals() -> Iterator[Stopper]:
+    stopper = Stopper()
+    previous = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
     for sig in previous:
-        signal.signal(sig, handle)
+        signal.signal(sig, stopper._handle)
     try:
-        yield stop, received
+        yield stopper
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
 
 
 def _ingest_here(
-    sources: list[str], settings: Settings, as_json: bool, stop: threading.Event
+    sources: list[str], settings: Settings, as_json: bool, stopper: Stopper
 ) -> dict[str, Any]:
     from api.writer_lock import DataDirBusy, WriterLock
     from ingest.pipeline import Ingestor
@@ -97,8 +116,10 @@ def _ingest_here(
         embedder = SentenceTransformerEmbedder(
             batch_size=settings.embed_batch_size, threads=settings.embed_threads
         )
+        embedder.warm_up()  # while a signal still leaves at once
         store = ChromaStore.from_settings(settings, dimension=embedder.dimension)
-        ingestor = Ingestor(settings, store, embedder, progress=not as_json, stop=stop)
+        ingestor = Ingestor(settings, store, embedder, progress=not as_json)
+        ingestor.stop = stopper.working()
         return ingestor.ingest(sources).to_dict()
     finally:
         if lock is not None:
@@ -106,7 +127,7 @@ def _ingest_here(
 
 
 def _ingest_through(
-    sources: list[str], server: str, api_key: str | None, stop: threading.Event
+    sources: list[str], server: str, api_key: str | None, stopper: Stopper
 ) -> dict[str, Any]:
     import httpx
 
@@ -115,7 +136,9 @@ def _ingest_through(
     headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
     with httpx.Client(base_url=server.rstrip("/"), headers=headers, timeout=600) as client:
         try:
-            return ServerIngest(client, stop=stop).run(sources).to_dict()
+            # Each upload is one request the server completes or refuses as a whole, so a
+            # signal may end this at once.
+            return ServerIngest(client, stop=stopper.event).run(sources).to_dict()
         except ServerRefused as error:
             raise _usage(str(error)) from None
 
@@ -136,17 +159,20 @@ def ingest_command(
         raise _usage("--server adds documents to that server's index: it cannot take --data-dir")
     if server and not server.startswith(("http://", "https://")):
         raise _usage(f"--server must be an http(s) URL, got {server!r}")
-    with stop_on_signals() as (stop, received):
-        if server:
-            summary = _ingest_through(sources, server, api_key, stop)
-        else:
-            summary = _ingest_here(sources, _settings(data_dir), as_json, stop)
+    with stop_on_signals() as stopper:
+        try:
+            if server:
+                summary = _ingest_through(sources, server, api_key, stopper)
+            else:
+                summary = _ingest_here(sources, _settings(data_dir), as_json, stopper)
+        except IngestInterrupted:  # before any write
+            summary = IngestSummary(interrupted=True).to_dict()
     if as_json:
         typer.echo(json.dumps(summary))
     else:
         _print_summary(summary)
     if summary.get("interrupted"):
-        signum = received[0] if received else signal.SIGINT
+        signum = stopper.received[0] if stopper.received else signal.SIGINT
         typer.echo(
             f"interrupted by {signal.Signals(signum).name}: what was written is complete; "
             "run the same command again to finish",

@@ -16,6 +16,7 @@ from typing import Any
 
 import httpx
 
+from ingest.budget import IngestInterrupted
 from ingest.paths import is_url, safe_upload_name, source_files
 
 COUNTS = ("added", "updated", "unchanged", "removed", "documents", "chunks", "sentences",
@@ -34,7 +35,8 @@ class ServerRefused(Exception):
 class _Upload:
     name: str  # the name sent (relative path)
     label: str  # the path as given, for messages
-    data: bytes
+    path: Path  # read when its batch is sent, so a large corpus is never all in memory
+    size: int
 
 
 @dataclass
@@ -92,28 +94,31 @@ class ServerIngest:
             uploads: list[_Upload] = []
             for given in sources:
                 if is_url(given):
-                    self._post({"json": {"url": given}}, {f"url:{given}": given}, [given])
+                    self._post({"json": {"url": given}}, {given: given}, [given])
                 elif Path(given).is_dir():
                     folder = Path(given)
                     for path in source_files(folder):
                         name = safe_upload_name(path.relative_to(folder).as_posix())
-                        uploads.append(_Upload(name, str(path), path.read_bytes()))
+                        uploads.append(_Upload(name, str(path), path, path.stat().st_size))
                 elif Path(given).is_file():
                     path = Path(given)
-                    uploads.append(_Upload(safe_upload_name(path.name), given, path.read_bytes()))
+                    name = safe_upload_name(path.name)
+                    uploads.append(_Upload(name, given, path, path.stat().st_size))
                 else:
                     self.summary.failed.append(
                         {"source": given, "error": f"{given}: no such file, folder or URL"}
                     )
             for batch in _batches(uploads):
                 self._upload(batch)
-        except _Stopped:
+        except (_Stopped, IngestInterrupted):  # the counts so far stay in the summary
             self.summary.interrupted = True
         self.summary.seconds = time.monotonic() - started
         return self.summary
 
     def _upload(self, batch: list[_Upload]) -> None:
-        files = [("files", (u.name, u.data, "application/octet-stream")) for u in batch]
+        files = [
+            ("files", (u.name, u.path.read_bytes(), "application/octet-stream")) for u in batch
+        ]
         labels = {f"upload:{u.name}": u.label for u in batch}
         response = self._post({"files": files}, labels, [u.label for u in batch])
         if response is not None and response.status_code == 413:
@@ -186,10 +191,10 @@ def _batches(uploads: list[_Upload]) -> list[list[_Upload]]:
         if (
             not batches
             or len(batches[-1]) >= MAX_BATCH_FILES
-            or size + len(upload.data) > MAX_BATCH_BYTES
+            or size + upload.size > MAX_BATCH_BYTES
         ):
             batches.append([])
             size = 0
         batches[-1].append(upload)
-        size += len(upload.data)
+        size += upload.size
     return batches

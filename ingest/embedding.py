@@ -16,6 +16,9 @@ from ingest.budget import Budget, check_stop
 from rag.types import Embedder
 
 EMBED_CALL_TEXTS = 2048  # texts per embed() call: large batches, still a moving progress bar
+# ...and at most this many characters (~15k tokens, seconds of CPU): between two calls a
+# document's budget and a stop request are checked, and 2,048 chunk-sized texts took minutes.
+EMBED_CALL_CHARS = 60_000
 
 
 def _progress_bar(enabled: bool, total: int) -> Any:
@@ -35,7 +38,8 @@ def embed_documents(
     stop: threading.Event | None = None,
 ) -> list[np.ndarray | None]:
     """One matrix per document (rows in its texts' order), or None for a document that went
-    over its budget. Each call's time is charged to the documents in it, by their share."""
+        over its budget. Each call's time is charged to the documents in it, by their share of its
+    characters."""
     flat = [(owner, text) for owner, own in enumerate(texts) for text in own]
     vectors = np.zeros((len(flat), embedder.dimension), dtype=np.float32)
     dropped: set[int] = set()
@@ -45,9 +49,13 @@ def embed_documents(
         while position < len(flat):
             check_stop(stop)
             window: list[int] = []
+            chars = 0
             while position < len(flat) and len(window) < EMBED_CALL_TEXTS:
+                if chars >= EMBED_CALL_CHARS and window:
+                    break
                 if flat[position][0] not in dropped:
                     window.append(position)
+                    chars += len(flat[position][1])
                 position += 1
             if not window:
                 break
@@ -57,11 +65,13 @@ def embed_documents(
             seconds = time.monotonic() - started
             for row in window:
                 vectors[row] = by_text[flat[row][1]]
-            shares: dict[int, int] = {}
+            shares: dict[int, int] = {}  # characters of each document in this call
             for row in window:
-                shares[flat[row][0]] = shares.get(flat[row][0], 0) + 1
+                owner, text = flat[row]
+                shares[owner] = shares.get(owner, 0) + len(text)
+            total = sum(shares.values()) or 1
             for owner, count in shares.items():
-                budgets[owner].charge(seconds * count / len(window))
+                budgets[owner].charge(seconds * count / total)
                 if budgets[owner].over:
                     dropped.add(owner)
             if bar is not None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import re
+from pathlib import PurePath
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -54,13 +56,21 @@ _BODY_SCHEMA: dict[str, Any] = {
 _RECORDS = TypeAdapter(RecordsIn | list[dict[str, Any]] | UrlIn)
 
 
+def shown_source(source: str) -> str:
+    """Sources are stored relative to their ingest root; one stored by an older version as an
+    absolute server path is shown by its file name only."""
+    if source.startswith("/") or re.match(r"^[A-Za-z]:[\\/]", source):
+        return PurePath(source).name
+    return source
+
+
 def summary_of(info: DocumentInfo) -> DocumentSummary:
     return DocumentSummary(
         doc_id=info.doc_id,
         title=info.title,
         url=info.url,
         published=info.published.isoformat() if info.published else None,
-        source=info.source,
+        source=shown_source(info.source),
         n_chunks=info.n_chunks,
         n_sentences=info.n_sentences,
     )
