@@ -13,6 +13,7 @@ import anyio.to_thread
 from fastapi import APIRouter, Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.staticfiles import StaticFiles
+from fastapi_offline import FastAPIOffline
 
 from api.deps import Runtime, rate_limit, require_read
 from api.errors import install_error_handlers
@@ -35,6 +36,7 @@ from rag.config import Settings
 from rag.system import Newsdesk
 
 log = logging.getLogger("newsdesk.api")
+DOCS_ASSETS = "/docs/assets"  # Swagger UI and ReDoc files, served from the fastapi-offline package
 
 # Documented so generated clients (and schemathesis) know every status a /v1 call may answer.
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
@@ -90,6 +92,12 @@ def _lifespan(runtime: Runtime):  # type: ignore[no-untyped-def]
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         runtime.start()
+        if runtime.keys.read_only:
+            log.warning(
+                "NEWSDESK_API_KEYS is set but NEWSDESK_ADMIN_KEYS is not: every write "
+                "(POST/DELETE /v1/documents, /v1/sources) is refused with 403 until an admin key "
+                "is configured"
+            )
         try:
             async with anyio.create_task_group() as tasks:
                 if runtime.newsdesk is None:
@@ -131,11 +139,13 @@ def create_app(settings: Settings, newsdesk: Newsdesk | None = None) -> FastAPI:
         metrics=Metrics.from_env(lambda: runtime.newsdesk.store if runtime.newsdesk else None),
         newsdesk=newsdesk,
     )
-    app = FastAPI(
+    # /docs and /redoc load their scripts from this app, never from a CDN (works offline).
+    app = FastAPIOffline(
         title="newsdesk",
         summary="Answers about announcements, every claim cited to a dated source.",
         version="1",
         lifespan=_lifespan(runtime),
+        static_url=DOCS_ASSETS,
     )
     app.state.runtime = runtime
     install_error_handlers(app)

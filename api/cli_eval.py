@@ -110,8 +110,14 @@ def _in_process_targets(
     if embedder is None:
         embedder = build_embedder(settings)
     if corpus is not None:
+        from api.writer_lock import DataDirBusy, WriterLock
+
         store = ChromaStore.from_settings(settings, dimension=embedder.dimension)
-        summary = Ingestor(settings, store, embedder).ingest([corpus])
+        try:  # --corpus with --data-dir writes that index: one writer, as for `ingest`
+            with WriterLock(Path(settings.data_dir), role="eval"):
+                summary = Ingestor(settings, store, embedder).ingest([corpus])
+        except DataDirBusy as error:
+            raise _usage(str(error)) from None
         for failure in summary.failed:
             console.print(f"[yellow]ingest failed:[/yellow] {escape(failure['source'])}: "
                           f"{escape(failure['error'])}")  # fmt: skip
@@ -163,7 +169,8 @@ def run_eval_command(
     timeout_s: float = 60.0,
     embedder: Embedder | None = None,
 ) -> int:
-    """The command's body: 0 all good, 1 a --fail-under gate failed. Usage errors raise typer.Exit(2)."""
+    """The command's body: 0 all good, 1 a --fail-under gate failed or a question errored.
+    Usage errors raise typer.Exit(2)."""
     try:
         questions = load_set(set_path)
     except SetError as error:
@@ -239,7 +246,22 @@ def run_eval_command(
     ]
     for failure in failures:
         typer.echo(f"fail-under: {failure}", err=True)
-    return 1 if failures else 0
+    errored = _errored(reports)
+    for name, count in errored.items():
+        total = len(reports[name].get("questions") or [])
+        typer.echo(
+            f"errors: {count} of {total} questions errored ({name}); their scores count as "
+            "failures, so this run is not a measurement (see each question's `error`)",
+            err=True,
+        )
+    return 1 if failures or errored else 0
+
+
+def _errored(reports: dict[str, dict[str, Any]]) -> dict[str, int]:
+    """Questions whose answering raised or whose server answered an error, per run."""
+    counts = {name: int((r["metrics"].get("summary") or {}).get("errors") or 0)
+              for name, r in reports.items()}  # fmt: skip
+    return {name: count for name, count in counts.items() if count}
 
 
 def register(app: typer.Typer) -> None:

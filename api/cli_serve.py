@@ -45,6 +45,18 @@ def register(app: typer.Typer) -> None:
             settings = Settings()  # type: ignore[call-arg]  # refuse bad configuration before forking
         except ValueError as error:
             raise typer.BadParameter(str(error)) from None
+        from api.writer_lock import DataDirBusy, WriterLock, local_url
+
+        # The embedded index has one writer: this server. `newsdesk ingest` on the same folder
+        # fails fast and points at `--server` (api/writer_lock.py).
+        lock = None
+        if not settings.chroma_url:
+            lock = WriterLock(Path(settings.data_dir), role="serve", url=local_url(host, port))
+            try:
+                lock.acquire()
+            except DataDirBusy as error:
+                typer.echo(f"Error: {error}", err=True)
+                raise typer.Exit(2) from None
         sidecar = None
         if workers > 1 and not settings.chroma_url:
             # Embedded Chroma is single-process: share the data dir through a Chroma server.
@@ -74,3 +86,5 @@ def register(app: typer.Typer) -> None:
                 sidecar.stop()
             if metrics_dir is not None:
                 shutil.rmtree(metrics_dir, ignore_errors=True)
+            if lock is not None:
+                lock.release()

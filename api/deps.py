@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncGenerator, Callable, Iterable
 from contextlib import aclosing
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, TypeVar, cast
 
@@ -17,11 +18,14 @@ from api.errors import ApiError
 from api.metrics import Metrics
 from api.security import Access, KeyRing, RateLimiter
 from ingest.watch import Watcher
+from rag.chroma_client import is_store_changed
 from rag.config import Settings
 from rag.system import Newsdesk
+from rag.tokens import TokenCounter
 from rag.types import Answer
 
 T = TypeVar("T")
+log = logging.getLogger("newsdesk.api")
 _END = object()
 WORK_THREADS = 4  # concurrent model/Chroma calls per worker; more only queues on 2-16 cores
 
@@ -38,6 +42,7 @@ class Runtime:
     watcher: Watcher | None = None  # `serve --watch`: this worker's source scheduler
     load_error: str | None = None
     streams_in_flight: int = 0
+    tokens: TokenCounter = field(default_factory=TokenCounter)  # loads on first count
     _work: anyio.CapacityLimiter | None = None
     _ingest_lock: anyio.Lock | None = None
 
@@ -53,14 +58,32 @@ class Runtime:
         return self.newsdesk
 
     async def run(self, function: Callable[..., T], *args: Any) -> T:
-        """Blocking work (model, Chroma) in the thread pool, after a cheap index refresh."""
+        """Blocking work (model, Chroma) in the thread pool, after a cheap index refresh. If the
+        store changed underneath (another process wrote it), reopen it and try once more."""
         desk = self.desk()
 
         def refreshed() -> T:
             desk.refresh()
             return function(*args)
 
-        return await anyio.to_thread.run_sync(refreshed, limiter=self._work)
+        try:
+            return await anyio.to_thread.run_sync(refreshed, limiter=self._work)
+        except Exception as error:
+            if not is_store_changed(error):
+                raise
+            log.warning("the index changed underneath this server (%s); reopening it", error)
+            await anyio.to_thread.run_sync(desk.store.reopen, limiter=self._work)
+        try:
+            return await anyio.to_thread.run_sync(refreshed, limiter=self._work)
+        except Exception as error:
+            if not is_store_changed(error):
+                raise
+            raise ApiError(
+                503,
+                "index_changed",
+                "the index is being rewritten; retry shortly",
+                headers={"Retry-After": "1"},
+            ) from error
 
     async def answer(self, produce: Callable[[], Answer]) -> Answer:
         """An answer made in the thread pool, counted in the metrics."""
@@ -74,12 +97,16 @@ class Runtime:
         self.streams_in_flight += 1
         iterator: Any = None
         try:
-            iterator = await self.run(lambda: iter(start()))
-            while True:
-                item = await anyio.to_thread.run_sync(next, iterator, _END, limiter=self._work)
-                if item is _END:
-                    return
+
+            def begin() -> tuple[Any, Any]:
+                # The first item is where the work happens: fetched under run()'s retry.
+                started = iter(start())
+                return started, next(started, _END)
+
+            iterator, item = await self.run(begin)
+            while item is not _END:
                 yield cast(T, item)
+                item = await anyio.to_thread.run_sync(next, iterator, _END, limiter=self._work)
         finally:
             self.streams_in_flight -= 1
             close = getattr(iterator, "close", None)
@@ -166,24 +193,29 @@ def rate_limit(request: Request, runtime: RuntimeDep) -> None:
         )
 
 
+READ_ONLY_MESSAGE = (
+    "this server is read-only: API keys are configured (NEWSDESK_API_KEYS) but no admin key; "
+    "set NEWSDESK_ADMIN_KEYS and send one of those keys to change documents"
+)
+
+
 def require_read(request: Request, runtime: RuntimeDep) -> Access:
-    token = bearer_token(request)
-    access = runtime.keys.access(token)
-    if runtime.keys.reads_open or access is not Access.ANONYMOUS:
+    access = runtime.keys.access(bearer_token(request))
+    if runtime.keys.is_open or access is not Access.ANONYMOUS:
         return access
     raise _unauthorized("a valid API key is required (Authorization: Bearer <key>)")
 
 
 def require_admin(request: Request, runtime: RuntimeDep) -> Access:
-    token = bearer_token(request)
-    access = runtime.keys.access(token)
-    if runtime.keys.writes_open:
+    """Writes: open only when no key at all is configured; otherwise an admin key."""
+    access = runtime.keys.access(bearer_token(request))
+    if runtime.keys.is_open or access is Access.ADMIN:
         return access
-    if access is Access.ADMIN or (access is Access.READ and runtime.keys.admin_open):
-        return access
-    if access is Access.READ:
-        raise ApiError(403, "forbidden", "this key may read but not change documents")
-    raise _unauthorized("an admin API key is required (Authorization: Bearer <key>)")
+    if access is Access.ANONYMOUS:
+        raise _unauthorized("an admin API key is required (Authorization: Bearer <key>)")
+    if runtime.keys.read_only:
+        raise ApiError(403, "forbidden", READ_ONLY_MESSAGE)
+    raise ApiError(403, "forbidden", "this key may read but not change documents")
 
 
 ReadAccess = Annotated[Access, Depends(require_read)]

@@ -196,14 +196,23 @@ class OpenAIMessage(BaseModel):
         return self.content or ""
 
 
+class StreamOptions(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    include_usage: bool = False
+
+
 class ChatCompletionRequest(BaseModel):
-    """OpenAI's request; sampling options are accepted and ignored (answers are cited spans)."""
+    """OpenAI's request; sampling options are accepted and ignored (answers are cited spans).
+    `n` other than 1 is refused (400): there is one cited answer per question."""
 
     model_config = ConfigDict(extra="allow")
 
     model: str = "newsdesk"
     messages: list[OpenAIMessage] = Field(..., min_length=1)
     stream: bool = False
+    n: int | None = Field(None, description="Choices to return; only 1 is supported.")
+    stream_options: StreamOptions | None = None
 
 
 # -- watched sources and feedback ---------------------------------------------------------------

@@ -29,23 +29,23 @@ def _digest(key: str) -> bytes:
 
 
 class KeyRing:
-    """Read and admin keys. Admin keys also read. With no keys of a kind, that kind is open."""
+    """Read and admin keys (DESIGN.md "Keys"). Admin keys also read. With no key of either kind
+    everything is open; with any key, reads need a key and writes need an admin key, so keys
+    configured without an admin key leave the index read-only."""
 
     def __init__(self, read_keys: Iterable[str], admin_keys: Iterable[str]) -> None:
         self._read = [_digest(k) for k in read_keys if k]
         self._admin = [_digest(k) for k in admin_keys if k]
 
     @property
-    def reads_open(self) -> bool:
-        return not self._read
+    def is_open(self) -> bool:
+        """No key configured: every route is open (a local or trusted deployment)."""
+        return not self._read and not self._admin
 
     @property
-    def admin_open(self) -> bool:
-        return not self._admin
-
-    @property
-    def writes_open(self) -> bool:
-        return not self._admin and not self._read
+    def read_only(self) -> bool:
+        """Keys configured but none of them admin: nobody may write."""
+        return bool(self._read) and not self._admin
 
     @staticmethod
     def _matches(digest: bytes, known: list[bytes]) -> bool:

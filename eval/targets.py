@@ -6,6 +6,8 @@ GET /v1/search, GET /v1/documents/{doc_id}). Both return plain JSON-shaped value
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import quote
 
@@ -17,6 +19,8 @@ if TYPE_CHECKING:
 # chunk hits fetched per wanted document: several chunks often come from one document
 CHUNKS_PER_DOC = 3
 MAX_SEARCH_K = 100
+RETRIES = 6  # per request, on 429 / 503
+MAX_RETRY_WAIT_S = 30.0  # a longer Retry-After is not waited for: the question errors
 
 
 class TargetError(RuntimeError):
@@ -67,12 +71,27 @@ class InProcessTarget:
         return self._texts[doc_id]
 
 
-class HttpTarget:
-    """A running `newsdesk serve` (`--url`)."""
+def retry_after_s(response: httpx.Response) -> float | None:
+    """How long a 429/503 asks the client to wait (1 s when it does not say); None otherwise."""
+    if response.status_code not in (429, 503):
+        return None
+    try:
+        return max(0.0, float(response.headers.get("retry-after", "1")))
+    except ValueError:
+        return 1.0
 
-    def __init__(self, client: httpx.Client) -> None:
+
+class HttpTarget:
+    """A running `newsdesk serve` (`--url`). Rate limits (429) and "not ready" (503) are
+    waited out as their Retry-After says, a bounded number of times."""
+
+    def __init__(
+        self, client: httpx.Client, *, sleep: Callable[[float], None] = time.sleep
+    ) -> None:
         self.client = client
         self.name = str(client.base_url).rstrip("/")
+        self.sleep = sleep
+        self.retries = 0  # requests repeated after a 429/503, over the whole run
         self._texts: dict[str, str | None] = {}
 
     def _json(self, response: httpx.Response) -> Any:
@@ -89,10 +108,19 @@ class HttpTarget:
     def _send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         import httpx
 
-        try:
-            return self.client.request(method, path, **kwargs)
-        except httpx.HTTPError as error:
-            raise TargetError(f"{method} {self.client.base_url}{path} failed: {error}") from None
+        for attempt in range(RETRIES + 1):
+            try:
+                response = self.client.request(method, path, **kwargs)
+            except httpx.HTTPError as error:
+                raise TargetError(
+                    f"{method} {self.client.base_url}{path} failed: {error}"
+                ) from None
+            wait = retry_after_s(response)
+            if wait is None or wait > MAX_RETRY_WAIT_S or attempt == RETRIES:
+                return response
+            self.retries += 1
+            self.sleep(wait)
+        raise AssertionError("unreachable")  # the loop returns on its last attempt
 
     def ask(self, question: str) -> dict[str, Any]:
         answer = self._json(self._send("POST", "/v1/ask", json={"question": question}))

@@ -11,7 +11,7 @@ from typing import Any
 from ingest.dates import date_in_text, parse_date
 from ingest.errors import IngestError
 from ingest.html import fragment_blocks, page_from_html
-from ingest.ids import content_hash, entry_doc_id, record_doc_id, stable_id
+from ingest.ids import content_hash, entry_doc_id, id_problem, record_doc_id, safe_url, stable_id
 from ingest.text import decode_bytes, normalize_text
 from rag.types import Document
 
@@ -36,11 +36,18 @@ _TITLE_MAX = 200
 class SourceInput:
     """One source's bytes and how to name what comes out of it."""
 
-    source: str  # stored as Document.source: the path as given, the URL, or upload:<name>
+    source: str  # how messages name it: the path as given, the URL, or upload:<name>
     data: bytes
     kind: str  # a value of EXTENSIONS, or "" to detect from the content
     path_key: str  # path relative to the ingest root (doc_id of md/html/txt), or the URL
     url: str | None = None
+    # Document.source: the path relative to the ingest root (never an absolute server path),
+    # the URL, or upload:<name>; None = `source`
+    stored_as: str | None = None
+
+    @property
+    def document_source(self) -> str:
+        return self.stored_as or self.source
 
 
 @dataclass
@@ -48,6 +55,7 @@ class Parsed:
     documents: list[Document]
     is_feed: bool = False
     record_errors: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # kept documents, something dropped
 
 
 def detect_kind(data: bytes) -> str:
@@ -71,6 +79,7 @@ def _document(
     published: date | None,
     guid: str | None = None,
     where: str = "",
+    warnings: list[str] | None = None,
 ) -> Document:
     text = normalize_text(text)
     if not text:
@@ -80,12 +89,23 @@ def _document(
         doc_id=doc_id,
         title=title,
         text=text,
-        url=url or None,
+        url=checked_url(url, where or source.source, warnings),
         published=published or date_in_text(text),
-        source=source.source,
+        source=source.document_source,
         guid=guid,
         content_hash=content_hash(text),
     )
+
+
+def checked_url(url: str | None, where: str, warnings: list[str] | None) -> str | None:
+    """The url if it is http(s); anything else (javascript:, data:, file:) is dropped, and
+    said so in `warnings` when given."""
+    if not url:
+        return None
+    safe = safe_url(str(url))
+    if safe is None and warnings is not None:
+        warnings.append(f"{where}: url {str(url)[:100]!r} dropped (only http(s) URLs are stored)")
+    return safe
 
 
 def _title_from_text(text: str) -> str:
@@ -95,9 +115,14 @@ def _title_from_text(text: str) -> str:
 
 def _read_txt(source: SourceInput, text: str) -> Parsed:
     doc_id = stable_id(source.path_key)
-    return Parsed(
-        [_document(doc_id, title="", text=text, source=source, url=source.url, published=None)]
-    )
+    parsed = Parsed([])
+    parsed.documents.append(
+        _document(
+            doc_id, title="", text=text, source=source, url=source.url, published=None,
+            warnings=parsed.warnings,
+        )
+    )  # fmt: skip
+    return parsed
 
 
 def _read_markdown(source: SourceInput, text: str) -> Parsed:
@@ -118,6 +143,7 @@ def _read_markdown(source: SourceInput, text: str) -> Parsed:
     url = _first(meta, "url", "link", "canonical_url", "canonical")
     doc_id = stable_id(source.path_key)
     text_out = "\n\n".join(blocks)
+    parsed = Parsed([])
     document = _document(
         doc_id,
         title=title,
@@ -125,13 +151,16 @@ def _read_markdown(source: SourceInput, text: str) -> Parsed:
         source=source,
         url=str(url) if url else source.url,
         published=published,
+        warnings=parsed.warnings,
     )
-    return Parsed([document])
+    parsed.documents.append(document)
+    return parsed
 
 
 def _read_html(source: SourceInput, text: str) -> Parsed:
     page = page_from_html(text, url=source.url)
     doc_id = stable_id(source.path_key)
+    parsed = Parsed([])
     document = _document(
         doc_id,
         title=page.title,
@@ -139,8 +168,10 @@ def _read_html(source: SourceInput, text: str) -> Parsed:
         source=source,
         url=page.url,
         published=page.published,
+        warnings=parsed.warnings,
     )
-    return Parsed([document])
+    parsed.documents.append(document)
+    return parsed
 
 
 def _first(record: dict[str, Any], *keys: str) -> Any:
@@ -151,7 +182,9 @@ def _first(record: dict[str, Any], *keys: str) -> Any:
     return None
 
 
-def record_to_document(record: Any, index: int, source: SourceInput) -> Document:
+def record_to_document(
+    record: Any, index: int, source: SourceInput, warnings: list[str] | None = None
+) -> Document:
     """One corpus record (DESIGN.md fields and aliases) -> Document."""
     where = f"{source.source} record {index}"
     if not isinstance(record, dict):
@@ -161,24 +194,29 @@ def record_to_document(record: Any, index: int, source: SourceInput) -> Document
         raise IngestError(f"{where}: no text (expected 'text', 'content' or 'body')")
     if body.lstrip().startswith("<"):
         body = "\n\n".join(fragment_blocks(body))
-    url = _first(record, "url", "link")
     record_id = _first(record, "id", "doc_id")
-    doc_id = record_doc_id(
-        str(record_id) if record_id is not None else None,
-        str(url) if url else None,
-        f"{source.path_key}#{index}",
-    )
-    published = parse_date(_first(record, "published", "date", "published_at"))
-    return _document(
-        doc_id,
-        title=str(record.get("title") or ""),
+    if record_id is not None:
+        field_name = "id" if record.get("id") not in (None, "") else "doc_id"
+        problem = id_problem(str(record_id))
+        if problem:
+            raise IngestError(f"{where}: field '{field_name}' {problem}")
+    given_url = _first(record, "url", "link")
+    url = checked_url(str(given_url) if given_url else None, where, warnings)
+    title = str(record.get("title") or "")
+    document = _document(
+        "",  # the id of an id-less, url-less record hashes its normalised text (below)
+        title=title,
         text=body,
         source=source,
-        url=str(url) if url else None,
-        published=published,
+        url=url,
+        published=parse_date(_first(record, "published", "date", "published_at")),
         guid=str(record["guid"]) if record.get("guid") else None,
         where=where,
     )
+    document.doc_id = record_doc_id(
+        str(record_id) if record_id is not None else None, url, document.title, document.text
+    )
+    return document
 
 
 def _records_from_json(source: SourceInput, text: str, kind: str) -> list[Any]:
@@ -213,7 +251,7 @@ def records_to_documents(records: Iterable[Any], source: SourceInput) -> Parsed:
     parsed = Parsed([])
     for index, record in enumerate(records):
         try:
-            parsed.documents.append(record_to_document(record, index, source))
+            parsed.documents.append(record_to_document(record, index, source, parsed.warnings))
         except IngestError as error:
             parsed.record_errors.append(str(error))
     if not parsed.documents and not parsed.record_errors:
@@ -264,6 +302,7 @@ def _read_feed(source: SourceInput) -> Parsed:
                     published=published or parse_date(entry.get("published")),
                     guid=guid,
                     where=f"{source.source} entry {index}",
+                    warnings=parsed.warnings,
                 )
             )
         except IngestError as error:

@@ -2,24 +2,28 @@
 
 Incremental and idempotent: a manifest entry per source holds the hash of its bytes, so
 an unchanged source is neither parsed nor embedded again. Documents are written before
-their source's manifest entry, so a killed run simply redoes the unfinished sources.
+their source's manifest entry, so a killed or interrupted run simply redoes the unfinished
+sources. Work is bounded: each document has a time budget, and a stop request (SIGINT,
+SIGTERM in the CLI) ends the run between two steps with everything written so far intact.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import re
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import Any
 
+from ingest.budget import Budget, DocumentTimeout, IngestInterrupted, check_stop
+from ingest.embedding import embed_documents
 from ingest.errors import IngestError
 from ingest.fetch import Fetched, fetch_url
 from ingest.formats import EXTENSIONS, Parsed, SourceInput, parse_source, records_to_documents
+from ingest.paths import is_url, safe_upload_name, source_files
 from ingest.segment import build_chunks
 from ingest.summary import IngestSummary
 from rag.config import Settings
@@ -28,9 +32,7 @@ from rag.types import Chunk, Document, Embedder
 
 PARSER_VERSION = "2"  # bump when parsing changes, so every source is read again
 FLUSH_TEXTS = 8192  # pending chunk + sentence texts before embedding and writing a batch
-EMBED_CALL_TEXTS = 2048  # texts per embed() call: large batches, still a moving progress bar
-__all__ = ["IngestSummary", "Ingestor", "safe_upload_name"]
-_UNSAFE_NAME = re.compile(r"[^A-Za-z0-9._ -]+")
+__all__ = ["IngestSummary", "Ingestor", "safe_upload_name", "source_files"]
 
 
 @dataclass
@@ -38,6 +40,12 @@ class _Pending:
     document: Document
     chunks: list[Chunk]
     is_new: bool
+    budget: Budget
+    key: str | None  # the manifest key of its source (None: records sent directly)
+    label: str  # how failures name it
+
+    def texts(self) -> list[str]:
+        return [c.text for c in self.chunks] + [s.text for c in self.chunks for s in c.sentences]
 
 
 @dataclass
@@ -60,20 +68,10 @@ class _Run:
     seen_hashes: dict[str, str] = field(default_factory=dict)
     vanished: dict[str, list[str]] = field(default_factory=dict)  # manifest key -> doc_ids
     stale: list[str] = field(default_factory=list)  # doc_ids a changed source no longer has
+    incomplete: set[str] = field(default_factory=set)  # manifest keys with a failed document
 
     def pending_texts(self) -> int:
         return sum(len(p.chunks) + sum(len(c.sentences) for c in p.chunks) for p in self.pending)
-
-
-def safe_upload_name(name: str) -> str:
-    """The last path component with only harmless characters: never a path, never hidden."""
-    base = re.split(r"[\\/]", name or "")[-1]
-    cleaned = _UNSAFE_NAME.sub("_", base).strip(" .")[:200]
-    return cleaned or "upload"
-
-
-def _is_url(value: str) -> bool:
-    return bool(re.match(r"^[A-Za-z][A-Za-z0-9+.-]*://", value))
 
 
 def _kind_from_content_type(content_type: str) -> str:
@@ -93,46 +91,57 @@ class Ingestor:
     """Turns files, folders, URLs, records and uploads into indexed documents."""
 
     def __init__(
-        self, settings: Settings, store: ChromaStore, embedder: Embedder, *, progress: bool = False
+        self,
+        settings: Settings,
+        store: ChromaStore,
+        embedder: Embedder,
+        *,
+        progress: bool = False,
+        stop: threading.Event | None = None,
     ) -> None:
         self.settings = settings
         self.store = store
         self.embedder = embedder
         self.progress = progress
+        self.stop = stop  # set it (e.g. from a signal handler) to end the run between steps
 
     # -- public entry points -------------------------------------------------------------------
 
     def ingest(self, sources: Sequence[str | Path]) -> IngestSummary:
         """Ingest paths (files or folders, recursively) and http(s) URLs."""
-        run, started = _Run(), time.perf_counter()
-        for given in sources:
-            text = str(given)
-            if _is_url(text):
-                self._guarded(run, text, partial(self._ingest_url, run, text))
-                continue
-            path = Path(text)
-            if path.is_dir():
-                self._ingest_folder(run, path)
-            elif path.is_file():
-                self._guarded(run, text, partial(self._ingest_file, run, path, path.parent, text))
-            else:
-                run.summary.fail(text, f"{text}: no such file, folder or URL")
-        return self._finish(run, started)
+
+        def work(run: _Run) -> None:
+            for given in sources:
+                text = str(given)
+                if is_url(text):
+                    self._guarded(run, text, partial(self._ingest_url, run, text))
+                    continue
+                path = Path(text)
+                if path.is_dir():
+                    self._ingest_folder(run, path)
+                elif path.is_file():
+                    ingest_one = partial(self._ingest_file, run, path, path.parent, text)
+                    self._guarded(run, text, ingest_one)
+                else:
+                    run.summary.fail(text, f"{text}: no such file, folder or URL")
+
+        return self._complete(work)
 
     def ingest_records(self, records: list[dict], *, source: str = "api") -> IngestSummary:
         """Ingest corpus records (DESIGN.md fields) given directly, e.g. in an HTTP request."""
-        run, started = _Run(), time.perf_counter()
-        try:
-            parsed = records_to_documents(
-                records, SourceInput(source=source, data=b"", kind="json", path_key=source)
-            )
-        except IngestError as error:
-            run.summary.fail(source, str(error))
-        else:
-            for message in parsed.record_errors:
-                run.summary.fail(source, message)
-            self._consider(run, parsed.documents)
-        return self._finish(run, started)
+
+        def work(run: _Run) -> None:
+            try:
+                parsed = records_to_documents(
+                    records, SourceInput(source=source, data=b"", kind="json", path_key=source)
+                )
+            except IngestError as error:
+                run.summary.fail(source, str(error))
+                return
+            self._report(run, source, parsed)
+            self._consider(run, parsed.documents, source, None)
+
+        return self._complete(work)
 
     def ingest_fetched(self, url: str, fetched: Fetched) -> IngestSummary:
         """Ingest what a (conditional) fetch of `url` returned, as `ingest([url])` would."""
@@ -142,18 +151,33 @@ class Ingestor:
 
     def ingest_upload(self, files: Sequence[tuple[str, bytes]]) -> IngestSummary:
         """Ingest uploaded files (name, bytes). Parsed in memory: nothing is written to disk."""
+
+        def work(run: _Run) -> None:
+            for name, data in files:
+                safe = safe_upload_name(name)
+                label = f"upload:{safe}"
+                kind = EXTENSIONS.get(Path(safe).suffix.lower(), "")
+                source = SourceInput(source=label, data=data, kind=kind, path_key=safe)
+                self._guarded(run, label, partial(self._ingest_bytes, run, label, source))
+
+        return self._complete(work)
+
+    def _complete(self, work: Callable[[_Run], None]) -> IngestSummary:
         run, started = _Run(), time.perf_counter()
-        for name, data in files:
-            safe = safe_upload_name(name)
-            label = f"upload:{safe}"
-            kind = EXTENSIONS.get(Path(safe).suffix.lower(), "")
-            source = SourceInput(source=label, data=data, kind=kind, path_key=safe)
-            self._guarded(run, label, partial(self._ingest_bytes, run, label, source))
-        return self._finish(run, started)
+        try:
+            work(run)
+            self._finish(run)
+        except IngestInterrupted:
+            # Pending documents and their manifest entries are not written: a rerun redoes
+            # exactly those sources. What was written is whole (documents before manifests).
+            run.summary.interrupted = True
+        run.summary.seconds = time.perf_counter() - started
+        return run.summary
 
     # -- sources -----------------------------------------------------------------------------------
 
     def _guarded(self, run: _Run, label: str, work: Callable[[], None]) -> None:
+        check_stop(self.stop)
         try:
             work()
         except IngestError as error:
@@ -165,16 +189,8 @@ class Ingestor:
 
     def _ingest_folder(self, run: _Run, folder: Path) -> None:
         root = folder.resolve()
-        files = sorted(
-            path
-            for path in folder.rglob("*")
-            if path.is_file()
-            and path.suffix.lower() in EXTENSIONS
-            and not any(part.startswith(".") for part in path.relative_to(folder).parts)
-            and not path.name.lower().startswith(("readme.", "license.", "changelog."))
-        )
         present = set()
-        for path in files:
+        for path in source_files(folder):
             label = str(folder / path.relative_to(folder))
             present.add(self._file_key(path))
             self._guarded(run, label, partial(self._ingest_file, run, path, folder, label))
@@ -197,9 +213,11 @@ class Ingestor:
         try:
             relative = path.resolve().relative_to(root.resolve()).as_posix()
         except ValueError:
-            relative = path.as_posix()
+            relative = path.name
         kind = EXTENSIONS.get(path.suffix.lower(), "")
-        source = SourceInput(source=label, data=path.read_bytes(), kind=kind, path_key=relative)
+        source = SourceInput(
+            source=label, data=path.read_bytes(), kind=kind, path_key=relative, stored_as=relative
+        )
         self._ingest_bytes(run, self._file_key(path), source)
 
     def _ingest_url(self, run: _Run, url: str) -> None:
@@ -239,9 +257,8 @@ class Ingestor:
             run.seen_doc_ids.update(old_ids)
             return
         parsed: Parsed = parse_source(source)
-        for message in parsed.record_errors:
-            run.summary.fail(source.source, message)
-        kept = self._consider(run, parsed.documents)
+        self._report(run, source.source, parsed)
+        kept = self._consider(run, parsed.documents, source.source, key)
         if parsed.is_feed:  # entries roll off a feed; what it once carried stays indexed
             kept = list(dict.fromkeys(old_ids + kept))
         else:
@@ -249,12 +266,21 @@ class Ingestor:
         if not parsed.record_errors:  # with bad records, try the source again next time
             run.manifests.append(_ManifestWrite(key, source.source, raw_hash, kept))
 
+    @staticmethod
+    def _report(run: _Run, label: str, parsed: Parsed) -> None:
+        for message in parsed.record_errors:
+            run.summary.fail(label, message)
+        for message in parsed.warnings:
+            run.summary.warn(label, message)
+
     def _all_stored(self, doc_ids: list[str]) -> bool:
         return len(self.store.document_infos(doc_ids)) == len(set(doc_ids))
 
     # -- documents -----------------------------------------------------------------------------------
 
-    def _consider(self, run: _Run, documents: list[Document]) -> list[str]:
+    def _consider(
+        self, run: _Run, documents: list[Document], label: str, key: str | None
+    ) -> list[str]:
         """Queue new and changed documents; returns the doc_ids this source now accounts for."""
         existing = self.store.document_infos([d.doc_id for d in documents])
         kept: list[str] = []
@@ -286,11 +312,28 @@ class Ingestor:
             if unchanged:
                 summary.unchanged += 1
                 continue
-            chunks = build_chunks(
-                document.doc_id, document.text, max_chars=self.settings.chunk_max_chars
-            )
-            run.pending.append(_Pending(document, chunks, is_new=info is None))
+            name = f"{label}: document {document.doc_id!r} ({document.title[:60]})"
+            budget = Budget(self.settings.document_timeout_s, name, self.stop).start()
+            try:
+                chunks = build_chunks(
+                    document.doc_id,
+                    document.text,
+                    max_chars=self.settings.chunk_max_chars,
+                    check=partial(budget.check, f"splitting {len(document.text)} characters"),
+                )
+            except DocumentTimeout as error:
+                self._drop(run, label, str(error), key)
+                continue
+            budget.pause()
+            run.pending.append(_Pending(document, chunks, info is None, budget, key, label))
         return kept
+
+    @staticmethod
+    def _drop(run: _Run, label: str, error: str, key: str | None) -> None:
+        """One document failed: reported by name; its source is read again next time."""
+        run.summary.fail(label, error)
+        if key is not None:
+            run.incomplete.add(key)
 
     def _duplicate_of(self, run: _Run, document: Document) -> bool:
         """The same story under another doc_id: same URL or the very same text."""
@@ -309,17 +352,24 @@ class Ingestor:
     def _flush(self, run: _Run) -> None:
         pending, manifests = run.pending, run.manifests
         run.pending, run.manifests = [], []
+        texts = [item.texts() for item in pending]
+        vectors = embed_documents(
+            self.embedder,
+            texts,
+            [item.budget for item in pending],
+            progress=self.progress,
+            stop=self.stop,
+        )
+        batch, embedded = [], []
+        for item, own in zip(pending, vectors, strict=True):
+            if own is None:
+                self._drop(run, item.label, item.budget.message("embedding"), item.key)
+                continue
+            n_chunks = len(item.chunks)
+            batch.append((item.document, item.chunks, own[:n_chunks], own[n_chunks:]))
+            embedded.append(item)
         written = 0
         try:
-            vectors = self._embed_all(pending)
-            batch, offset = [], 0
-            for item in pending:
-                n_chunks = len(item.chunks)
-                n_sentences = sum(len(c.sentences) for c in item.chunks)
-                chunk_vectors = vectors[offset : offset + n_chunks]
-                sentence_vectors = vectors[offset + n_chunks : offset + n_chunks + n_sentences]
-                offset += n_chunks + n_sentences
-                batch.append((item.document, item.chunks, chunk_vectors, sentence_vectors))
             put_many = getattr(self.store, "put_documents", None)  # one bulk write when offered
             if put_many is not None:
                 put_many(batch)
@@ -329,12 +379,12 @@ class Ingestor:
                     self.store.put_document(document, chunks, chunk_vectors, sentence_vectors)
                     written += 1
         except Exception as error:  # e.g. the Chroma server went away: report, keep what's written
-            for item in pending[written:]:
+            for item in embedded[written:]:
                 source = item.document.source
                 run.summary.fail(source, f"{source}: {item.document.doc_id} not stored ({error})")
-            pending = pending[:written]
+            embedded = embedded[:written]
             manifests = []
-        for item in pending:
+        for item in embedded:
             run.summary.chunks += len(item.chunks)
             run.summary.sentences += sum(len(c.sentences) for c in item.chunks)
             if item.is_new:
@@ -342,33 +392,12 @@ class Ingestor:
             else:
                 run.summary.updated += 1
         for write in manifests:
-            self.store.manifest_put(write.key, content_hash=write.raw_hash, doc_ids=write.doc_ids)
+            if write.key not in run.incomplete:
+                self.store.manifest_put(
+                    write.key, content_hash=write.raw_hash, doc_ids=write.doc_ids
+                )
 
-    def _embed_all(self, pending: list[_Pending]) -> Any:
-        import numpy as np
-
-        texts: list[str] = []
-        for item in pending:
-            texts.extend(chunk.text for chunk in item.chunks)
-            texts.extend(s.text for chunk in item.chunks for s in chunk.sentences)
-        if not texts:
-            return np.zeros((0, self.embedder.dimension), dtype=np.float32)
-        calls = range(0, len(texts), EMBED_CALL_TEXTS)
-        if not self.progress or len(texts) <= EMBED_CALL_TEXTS:
-            return np.concatenate(
-                [self.embedder.embed(texts[i : i + EMBED_CALL_TEXTS]) for i in calls]
-            )
-        from rich.progress import Progress
-
-        parts = []
-        with Progress(transient=True) as bar:
-            task = bar.add_task("Embedding", total=len(texts))
-            for begin in calls:
-                parts.append(self.embedder.embed(texts[begin : begin + EMBED_CALL_TEXTS]))
-                bar.advance(task, len(parts[-1]))
-        return np.concatenate(parts)
-
-    def _finish(self, run: _Run, started: float) -> IngestSummary:
+    def _finish(self, run: _Run) -> None:
         self._flush(run)
         doomed = run.stale + [i for ids in run.vanished.values() for i in ids]
         for doc_id in dict.fromkeys(doomed):
@@ -376,5 +405,3 @@ class Ingestor:
                 run.summary.removed += 1
         for key in run.vanished:
             self.store.manifest_delete(key)
-        run.summary.seconds = time.perf_counter() - started
-        return run.summary

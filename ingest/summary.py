@@ -18,9 +18,15 @@ class IngestSummary:
     sentences: int = 0  # sentences embedded in this run
     duplicates: int = 0  # documents skipped because the same story is already stored
     seconds: float = 0.0
+    # documents kept with something dropped (e.g. a url that is not http(s))
+    warnings: list[dict[str, str]] = field(default_factory=list)
+    interrupted: bool = False  # stopped by a signal; a rerun finishes the rest
 
     def fail(self, source: str, error: str) -> None:
         self.failed.append({"source": source, "error": error})
+
+    def warn(self, source: str, warning: str) -> None:
+        self.warnings.append({"source": source, "warning": warning})
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -34,4 +40,6 @@ class IngestSummary:
             "sentences": self.sentences,
             "duplicates": self.duplicates,
             "seconds": round(self.seconds, 3),
+            "warnings": list(self.warnings),
+            "interrupted": self.interrupted,
         }

@@ -3,13 +3,14 @@ verified against a span of the source it cites, else the extractive answerer tak
 
 from __future__ import annotations
 
+import logging
 import re
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from rag.citations import CitationError, check_markers, verify_in_chunk
+from rag.citations import CitationError, marker_problem, prose_safe, verify_in_chunk
 from rag.config import Settings
 from rag.pipeline import QuestionPipeline, Retrieved
 from rag.store import ChromaStore
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
     from llama_index.core.llms import ChatMessage
     from llama_index.llms.openai_like import OpenAILike
 
+log = logging.getLogger("newsdesk.rag")
 SYSTEM_PROMPT = """\
 You answer questions about news announcements using ONLY the numbered sources in the user \
 message. Each source is inside a <source id="n"> ... </source> block.
@@ -97,8 +99,9 @@ def _ms(seconds: float) -> float:
 
 def source_block(number: int, chunk: ScoredChunk) -> str:
     published = chunk.document.published.isoformat() if chunk.document.published else "unknown"
-    title = SOURCE_TAG_RE.sub("&lt;source", chunk.document.title)
-    text = SOURCE_TAG_RE.sub("&lt;source", chunk.text)
+    # The source's own "[3]" footnotes become "(3)": a model copying one must not cite source 3.
+    title = SOURCE_TAG_RE.sub("&lt;source", prose_safe(chunk.document.title))
+    text = SOURCE_TAG_RE.sub("&lt;source", prose_safe(chunk.text))
     return (
         f'<source id="{number}">\ntitle: {title}\npublished: {published}\ntext:\n{text}\n</source>'
     )
@@ -296,7 +299,10 @@ class OpenAILikeAnswerer:
         prepared.extra["dropped_sentences"] = dropped
         if not citations:
             return self._fall_back(*args, "no_supported_claims", prepared=prepared)
-        check_markers(text, citations)
+        problem = marker_problem(text, citations)
+        if problem:
+            log.warning("LLM answer to %r dropped: %s", prepared.question[:200], problem)
+            return self._fall_back(*args, "unverified_markers", prepared=prepared)
         short = short_match.group("short").strip().rstrip(".") if short_match else ""
         quotes = " ".join(c.quote for c in citations)
         short_answer = (

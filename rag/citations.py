@@ -7,6 +7,8 @@ import re
 from rag.types import Citation, DocumentInfo, ScoredChunk, Sentence
 
 MARKER_RE = re.compile(r"\[(\d+)\]")
+# A source's own bracketed numbers: footnote markers "[3]", "[3, 4]", "[3-5]", "[ 12 ]".
+SOURCE_BRACKETS_RE = re.compile(r"\[(\s*\d+(?:\s*[-–,;]\s*\d+)*\s*)\]")
 
 
 class CitationError(ValueError):
@@ -43,9 +45,26 @@ def markers_in(text: str) -> set[int]:
     return {int(n) for n in MARKER_RE.findall(text)}
 
 
-def check_markers(answer_text: str, citations: list[Citation]) -> None:
-    """Every [n] in the answer has a citation with that id (DESIGN.md)."""
+def prose_safe(source_text: str) -> str:
+    """Source text made safe to put in answer prose (or in front of a model that writes it):
+    the source's own bracketed numbers, such as footnote markers, become parentheses
+    ("[3]" -> "(3)", "[3, 4]" -> "(3, 4)"), so the only [n] in an answer are our citation
+    markers. Citation quotes are never passed through this: they stay text[start:end]."""
+    return SOURCE_BRACKETS_RE.sub(lambda match: f"({match.group(1).strip()})", source_text)
+
+
+def marker_problem(answer_text: str, citations: list[Citation]) -> str | None:
+    """Why the answer's markers can't be verified, or None when every [n] in the answer has
+    a citation with that id (DESIGN.md). An answer with a problem is not given out."""
     ids = {c.id for c in citations}
     missing = markers_in(answer_text) - ids
     if missing:
-        raise CitationError(f"answer cites {sorted(missing)} without citations")
+        return f"answer cites {sorted(missing)} without citations"
+    return None
+
+
+def check_markers(answer_text: str, citations: list[Citation]) -> None:
+    """Raises CitationError when `marker_problem` finds one."""
+    problem = marker_problem(answer_text, citations)
+    if problem:
+        raise CitationError(problem)

@@ -37,6 +37,9 @@ class Settings(BaseSettings):
     chunk_max_chars: int = Field(900, ge=100)
     max_file_bytes: int = Field(20_000_000, ge=1)
     fetch_timeout_s: float = Field(10.0, gt=0)
+    # seconds one document may spend in sentence splitting and embedding before it is
+    # reported failed (the others go on); a press release needs well under one
+    document_timeout_s: float = Field(120.0, gt=0)
     allow_private_urls: bool = False
 
     # watched sources (newsdesk watch, serve --watch)

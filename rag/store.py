@@ -3,68 +3,23 @@
 from __future__ import annotations
 
 import json
+import os
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
-from datetime import date
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from rag.chroma_client import StoreChanged, connect, forget_shared_system
 from rag.config import Settings
 from rag.reader.spans import SPANS_VERSION, dump_spans, find_spans, load_spans
+from rag.store_rows import UNKNOWN_DAY, ChunkHit, day_number, info_from_metadata, where_clause
 from rag.types import Chunk, Document, DocumentInfo, Filters, Sentence
 
 STATE_ID = "__state__"
-UNKNOWN_DAY = -1  # published_day of an undated document (Chroma metadata can't hold None)
-
-
-@dataclass
-class ChunkHit:
-    chunk_id: str
-    doc_id: str
-    start: int
-    end: int
-    text: str
-    similarity: float
-
-
-def day_number(published: date | None) -> int:
-    return published.toordinal() if published else UNKNOWN_DAY
-
-
-def where_clause(filters: Filters | None, *, doc_field: str = "doc_id") -> dict[str, Any] | None:
-    """Translate Filters into a Chroma `where`; undated documents never pass a date bound."""
-    if filters is None or filters.is_empty():
-        return None
-    clauses: list[dict[str, Any]] = []
-    if filters.since:
-        clauses.append({"published_day": {"$gte": filters.since.toordinal()}})
-    if filters.until:
-        clauses.append({"published_day": {"$lte": filters.until.toordinal()}})
-        clauses.append({"published_day": {"$gte": 0}})
-    if filters.doc_ids:
-        clauses.append({doc_field: {"$in": list(filters.doc_ids)}})
-    if filters.sources:
-        clauses.append({"source": {"$in": list(filters.sources)}})
-    return clauses[0] if len(clauses) == 1 else {"$and": clauses}
-
-
-def _info_from_metadata(doc_id: str, meta: dict[str, Any]) -> DocumentInfo:
-    published = meta.get("published") or None
-    return DocumentInfo(
-        doc_id=doc_id,
-        title=str(meta.get("title", "")),
-        url=meta.get("url") or None,
-        published=date.fromisoformat(published) if published else None,
-        source=str(meta.get("source", "")),
-        content_hash=str(meta.get("content_hash", "")),
-        guid=meta.get("guid") or None,
-        n_chunks=int(meta.get("n_chunks", 0)),
-        n_sentences=int(meta.get("n_sentences", 0)),
-    )
+__all__ = ["STATE_ID", "UNKNOWN_DAY", "ChromaStore", "ChunkHit", "day_number", "where_clause"]
 
 
 def _sentence(sentence_id: str, meta: dict[str, Any], text: str) -> Sentence:
@@ -90,8 +45,21 @@ class ChromaStore:
     notice the change.
     """
 
-    def __init__(self, client: Any, *, prefix: str = "newsdesk", dimension: int = 384) -> None:
+    def __init__(
+        self,
+        client: Any,
+        *,
+        prefix: str = "newsdesk",
+        dimension: int = 384,
+        reconnect: Callable[[], Any] | None = None,
+    ) -> None:
         self.client = client
+        # Set for an embedded store: how to open it afresh after another process wrote it.
+        self.reconnect = reconnect
+        self._known_generation: str | None = None
+        self._reopen_lock = threading.Lock()
+        self._retired: Any = None  # the previous embedded System, stopped at the next reopen
+        self.reopened = 0
         self.prefix = prefix
         self.dimension = dimension
         self._collections: dict[str, Any] = {}
@@ -108,25 +76,42 @@ class ChromaStore:
 
     @classmethod
     def from_settings(cls, settings: Settings, *, dimension: int = 384) -> ChromaStore:
-        import chromadb
-        from chromadb.config import Settings as ChromaSettings
+        client = connect(settings)
+        reconnect = None if settings.chroma_url else (lambda: connect(settings))
+        return cls(
+            client, prefix=settings.collection_prefix, dimension=dimension, reconnect=reconnect
+        )
 
-        chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
-        if settings.chroma_url:
-            from urllib.parse import urlparse
+    # -- another process wrote an embedded store ----------------------------------------------
 
-            parsed = urlparse(settings.chroma_url)
-            client = chromadb.HttpClient(
-                host=parsed.hostname or "127.0.0.1",
-                port=parsed.port or (443 if parsed.scheme == "https" else 8000),
-                ssl=parsed.scheme == "https",
-                settings=chroma_settings,
-            )
-        else:
-            path = Path(settings.data_dir) / "chroma"
-            path.mkdir(parents=True, exist_ok=True)
-            client = chromadb.PersistentClient(path=str(path), settings=chroma_settings)
-        return cls(client, prefix=settings.collection_prefix, dimension=dimension)
+    def _state(self) -> dict[str, Any]:
+        got = self.manifest.get(ids=[STATE_ID], include=["metadatas"])
+        metas = got.get("metadatas") or []
+        return dict(metas[0]) if metas and metas[0] else {}
+
+    def changed_elsewhere(self) -> bool:
+        """An embedded store written by another process since we last looked (its writes
+        carry their pid); a server store never is: the Chroma server sees every write."""
+        if self.reconnect is None:
+            return False
+        state = self._state()
+        generation = str(state.get("generation", ""))
+        known, self._known_generation = self._known_generation, generation
+        foreign = state.get("pid") != os.getpid()  # no pid: an older newsdesk wrote it
+        return known is not None and generation != known and foreign
+
+    def reopen(self) -> None:
+        """Open the embedded store afresh (readers on the old client finish on it)."""
+        if self.reconnect is None:
+            return
+        with self._reopen_lock:
+            if self._retired is not None:
+                self._retired.stop()
+            self._retired = forget_shared_system(self.client)
+            self.client = self.reconnect()
+            self._collections = {}
+            self.invalidate_cache()
+            self.reopened += 1
 
     # -- collections ---------------------------------------------------------------------
 
@@ -168,9 +153,7 @@ class ChromaStore:
     # -- generation token ------------------------------------------------------------------
 
     def generation(self) -> str:
-        got = self.manifest.get(ids=[STATE_ID], include=["metadatas"])
-        metas = got.get("metadatas") or []
-        return str(metas[0].get("generation", "")) if metas and metas[0] else ""
+        return str(self._state().get("generation", ""))
 
     def invalidate_cache(self) -> None:
         self._sentence_cache.clear()
@@ -206,12 +189,9 @@ class ChromaStore:
         self.local_version += 1
         self.invalidate_cache()
         token = uuid.uuid4().hex
-        self.manifest.upsert(
-            ids=[STATE_ID],
-            embeddings=[[1.0]],
-            metadatas=[{"generation": token, "updated_at": time.time()}],
-            documents=[""],
-        )
+        meta = {"generation": token, "updated_at": time.time(), "pid": os.getpid()}
+        self.manifest.upsert(ids=[STATE_ID], embeddings=[[1.0]], metadatas=[meta], documents=[""])
+        self._known_generation = token
         return token
 
     # -- documents ---------------------------------------------------------------------------
@@ -318,7 +298,7 @@ class ChromaStore:
         got = self.documents.get(ids=[doc_id], include=["metadatas", "documents"])
         if not got["ids"]:
             return None
-        return _info_from_metadata(doc_id, got["metadatas"][0]), got["documents"][0]
+        return info_from_metadata(doc_id, got["metadatas"][0]), got["documents"][0]
 
     def document_infos(self, doc_ids: Sequence[str]) -> dict[str, DocumentInfo]:
         self._sync_cache()
@@ -327,16 +307,16 @@ class ChromaStore:
         if missing:
             got = self.documents.get(ids=missing, include=["metadatas"])
             for doc_id, meta in zip(got["ids"], got["metadatas"]):
-                self._info_cache[doc_id] = _info_from_metadata(doc_id, meta)
+                self._info_cache[doc_id] = info_from_metadata(doc_id, meta)
         return {i: self._info_cache[i] for i in wanted if i in self._info_cache}
 
     def list_documents(self, *, offset: int = 0, limit: int = 50) -> list[DocumentInfo]:
         got = self.documents.get(include=["metadatas"], offset=offset, limit=limit)
-        return [_info_from_metadata(i, m) for i, m in zip(got["ids"], got["metadatas"])]
+        return [info_from_metadata(i, m) for i, m in zip(got["ids"], got["metadatas"])]
 
     def all_document_infos(self) -> list[DocumentInfo]:
         got = self.documents.get(include=["metadatas"])
-        return [_info_from_metadata(i, m) for i, m in zip(got["ids"], got["metadatas"])]
+        return [info_from_metadata(i, m) for i, m in zip(got["ids"], got["metadatas"])]
 
     def find_document(self, **equals: str) -> list[str]:
         """doc_ids whose metadata equals every given field (e.g. url=..., content_hash=...)."""
@@ -361,6 +341,8 @@ class ChromaStore:
         for chunk_id, meta, text, distance in zip(
             result["ids"][0], result["metadatas"][0], result["documents"][0], result["distances"][0]
         ):
+            if meta is None or text is None:  # the vector index outlived the row
+                raise StoreChanged(f"chunk {chunk_id} is in the vector index but not stored")
             hits.append(
                 ChunkHit(
                     chunk_id=chunk_id,

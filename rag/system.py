@@ -60,7 +60,10 @@ class Newsdesk:
         return list(self.retriever.retrieve(query, vector, k=k, filters=filters))
 
     def refresh(self) -> None:
-        """Reload derived indexes (keyword index, caches) if Chroma changed underneath us."""
+        """Reload derived indexes (keyword index, caches) if Chroma changed underneath us, and
+        reopen an embedded store another process wrote (its vector index would be stale)."""
+        if self.store.changed_elsewhere():
+            self.store.reopen()
         refresh = getattr(self.retriever, "refresh", None)
         if refresh is not None:
             refresh()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -62,19 +63,28 @@ def stop(process: subprocess.Popen[bytes]) -> None:
 
 @contextmanager
 def running_serve(
-    workdir: Path, env: dict[str, str], *, data_dir: Path | None = None, port: int | None = None
+    workdir: Path,
+    env: dict[str, str],
+    *,
+    data_dir: Path | None = None,
+    port: int | None = None,
+    log: Path | None = None,
 ) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     """`newsdesk serve` on a free loopback port, ready when entered, stopped on exit. It runs
-    in `workdir`, outside the repo, so no stray .env is read."""
+    in `workdir`, outside the repo, so no stray .env is read. `log` collects its output."""
     port = port or free_port()
     command = cli_command("serve", "--host", "127.0.0.1", "--port", str(port))
     command += ["--log-level", "warning"]
     if data_dir is not None:
         command += ["--data-dir", str(data_dir)]
-    process = subprocess.Popen(command, cwd=workdir, env=env)
-    base_url = f"http://127.0.0.1:{port}"
-    try:
-        wait_ready(base_url, process)
-        yield base_url, process
-    finally:
-        stop(process)
+    with contextlib.ExitStack() as files:
+        output = files.enter_context(log.open("wb")) if log is not None else None
+        process = subprocess.Popen(
+            command, cwd=workdir, env=env, stdout=output, stderr=subprocess.STDOUT if log else None
+        )
+        base_url = f"http://127.0.0.1:{port}"
+        try:
+            wait_ready(base_url, process)
+            yield base_url, process
+        finally:
+            stop(process)

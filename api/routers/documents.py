@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import re
+from pathlib import PurePath
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -22,6 +24,7 @@ from api.schemas import (
     UrlIn,
 )
 from rag.sources import SourceRegistry
+from ingest.ids import id_problem
 from rag.types import DocumentInfo
 
 router = APIRouter(tags=["documents"])
@@ -54,13 +57,21 @@ _BODY_SCHEMA: dict[str, Any] = {
 _RECORDS = TypeAdapter(RecordsIn | list[dict[str, Any]] | UrlIn)
 
 
+def shown_source(source: str) -> str:
+    """Sources are stored relative to their ingest root; one stored by an older version as an
+    absolute server path is shown by its file name only."""
+    if source.startswith("/") or re.match(r"^[A-Za-z]:[\\/]", source):
+        return PurePath(source).name
+    return source
+
+
 def summary_of(info: DocumentInfo) -> DocumentSummary:
     return DocumentSummary(
         doc_id=info.doc_id,
         title=info.title,
         url=info.url,
         published=info.published.isoformat() if info.published else None,
-        source=info.source,
+        source=shown_source(info.source),
         n_chunks=info.n_chunks,
         n_sentences=info.n_sentences,
     )
@@ -106,6 +117,21 @@ async def _json_body(request: Request) -> RecordsIn | list[dict[str, Any]] | Url
         ) from None
 
 
+def check_record_ids(records: list[dict[str, Any]], where: str) -> None:
+    """422 naming the field when a record's id could not name a document (ingest.ids)."""
+    problems = []
+    for index, record in enumerate(records):
+        if not isinstance(record, dict):
+            continue
+        field = next((f for f in ("id", "doc_id") if record.get(f) not in (None, "")), None)
+        problem = id_problem(str(record[field])) if field else None
+        if field and problem:
+            problems.append({"loc": f"{where}.{index}.{field}", "msg": f"{field} {problem}"})
+    if problems:
+        first = problems[0]
+        raise ApiError(422, "invalid_id", f"{first['loc']}: {first['msg']}", details=problems[:20])
+
+
 @router.post(
     "/documents",
     response_model=IngestSummaryOut,
@@ -131,6 +157,7 @@ async def add_documents(request: Request, runtime: RuntimeDep, newsdesk: Newsdes
             summary = await runtime.write(ingestor.ingest, [body.url])
         else:
             records = body.documents if isinstance(body, RecordsIn) else body
+            check_record_ids(records, "body.documents" if isinstance(body, RecordsIn) else "body")
             summary = await runtime.write(ingestor.ingest_records, records)
     else:
         raise ApiError(

@@ -1,7 +1,8 @@
 """OpenAI-compatible POST /v1/chat/completions and GET /v1/models (model id "newsdesk").
 
 The reply's content is the cited answer followed by a "Sources:" list; the whole Answer
-rides along under the non-standard `newsdesk` field.
+rides along under the non-standard `newsdesk` field. `usage` counts tokens with the bundled
+model's tokenizer (rag/tokens.py): the request's messages in, the reply's content out.
 """
 
 from __future__ import annotations
@@ -14,11 +15,13 @@ from collections.abc import AsyncIterator
 from contextlib import aclosing
 from typing import Any
 
+import anyio.to_thread
 from fastapi import APIRouter
+from fastapi.responses import JSONResponse
 from sse_starlette import EventSourceResponse
 
 from api.deps import NewsdeskDep, Runtime, RuntimeDep
-from api.errors import ApiError
+from api.errors import ApiError, error_response
 from api.routers.ask import check_answerer, split_conversation
 from api.schemas import ChatCompletionRequest
 from rag.system import Newsdesk
@@ -47,6 +50,28 @@ def reply_text(answer: Answer) -> str:
     return answer.answer + sources_block(answer)
 
 
+def usage(runtime: Runtime, body: ChatCompletionRequest, answer: Answer) -> dict[str, int]:
+    prompt = sum(runtime.tokens.count(message.text()) for message in body.messages)
+    completion = runtime.tokens.count(reply_text(answer))
+    return {
+        "prompt_tokens": prompt,
+        "completion_tokens": completion,
+        "total_tokens": prompt + completion,
+    }
+
+
+def unsupported_n(n: int) -> JSONResponse:
+    """OpenAI's error shape ({"error": {"message", "type", "param", "code"}}), which also
+    carries our own `code` and `message`."""
+    return error_response(
+        400,
+        "unsupported_value",
+        f"n={n} is not supported: newsdesk gives one cited answer per question (use n=1)",
+        type="invalid_request_error",
+        param="n",
+    )
+
+
 def _message_pairs(body: ChatCompletionRequest) -> list[tuple[str, str]]:
     pairs = []
     for message in body.messages:
@@ -55,7 +80,9 @@ def _message_pairs(body: ChatCompletionRequest) -> list[tuple[str, str]]:
     return pairs
 
 
-def _completion(answer: Answer, completion_id: str, created: int) -> dict[str, Any]:
+def _completion(
+    answer: Answer, completion_id: str, created: int, tokens: dict[str, int]
+) -> dict[str, Any]:
     return {
         "id": completion_id,
         "object": "chat.completion",
@@ -68,32 +95,45 @@ def _completion(answer: Answer, completion_id: str, created: int) -> dict[str, A
                 "finish_reason": "stop",
             }
         ],
+        "usage": tokens,
         "newsdesk": answer.to_dict(),
     }
 
 
-def _chunk(completion_id: str, created: int, delta: dict[str, Any], **extra: Any) -> str:
+def _chunk(completion_id: str, created: int, delta: dict[str, Any] | None, **extra: Any) -> str:
     finish = extra.pop("finish_reason", None)
+    choices = [{"index": 0, "delta": delta, "finish_reason": finish}] if delta is not None else []
     body = {
         "id": completion_id,
         "object": "chat.completion.chunk",
         "created": created,
         "model": MODEL_ID,
-        "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
+        "choices": choices,
         **extra,
     }
     return json.dumps(body, ensure_ascii=False)
 
 
 async def completion_chunks(
-    runtime: Runtime, newsdesk: Newsdesk, question: str, history: list[dict[str, str]]
+    runtime: Runtime,
+    newsdesk: Newsdesk,
+    body: ChatCompletionRequest,
+    question: str,
+    history: list[dict[str, str]],
 ) -> AsyncIterator[dict[str, str]]:
+    """OpenAI's chunks; with stream_options.include_usage every chunk has `usage: null` and a
+    last one with no choices carries the counts, as OpenAI sends them."""
     completion_id, created = f"chatcmpl-{uuid.uuid4().hex}", int(time.time())
+    with_usage = bool(body.stream_options and body.stream_options.include_usage)
+    always: dict[str, Any] = {"usage": None} if with_usage else {}
+
+    def chunk(delta: dict[str, Any], **extra: Any) -> str:
+        return _chunk(completion_id, created, delta, **always, **extra)
 
     def start() -> Any:
         return newsdesk.stream(question, history=history)
 
-    yield {"data": _chunk(completion_id, created, {"role": "assistant", "content": ""})}
+    yield {"data": chunk({"role": "assistant", "content": ""})}
     final: Answer | None = None
     try:
         async with aclosing(runtime.answer_pieces(start)) as pieces:
@@ -101,15 +141,14 @@ async def completion_chunks(
                 if isinstance(piece, Answer):
                     final = piece
                 else:
-                    yield {"data": _chunk(completion_id, created, {"content": piece})}
+                    yield {"data": chunk({"content": piece})}
         assert final is not None  # answer_pieces ends with the Answer or raises
         if tail := sources_block(final):
-            yield {"data": _chunk(completion_id, created, {"content": tail})}
-        yield {
-            "data": _chunk(
-                completion_id, created, {}, finish_reason="stop", newsdesk=final.to_dict()
-            )
-        }
+            yield {"data": chunk({"content": tail})}
+        yield {"data": chunk({}, finish_reason="stop", newsdesk=final.to_dict())}
+        if with_usage:  # OpenAI's closing chunk: no choices, the counts
+            counts = await anyio.to_thread.run_sync(usage, runtime, body, final)
+            yield {"data": _chunk(completion_id, created, None, usage=counts)}
     except ApiError as error:
         yield {"data": json.dumps({"error": {"code": error.code, "message": error.message}})}
     except Exception:
@@ -136,10 +175,13 @@ async def chat_completions(
     """OpenAI's chat completions: the last user message is answered, earlier ones are context."""
     if body.model != MODEL_ID:
         raise ApiError(404, "model_not_found", f"unknown model {body.model!r}; use {MODEL_ID!r}")
+    if body.n is not None and body.n != 1:
+        return unsupported_n(body.n)
     question, history = split_conversation(_message_pairs(body), runtime)
     check_answerer(newsdesk, None)
     if body.stream:
-        chunks = completion_chunks(runtime, newsdesk, question, history)
+        chunks = completion_chunks(runtime, newsdesk, body, question, history)
         return EventSourceResponse(chunks, ping=15, sep="\n")
     answer = await runtime.answer(lambda: newsdesk.ask(question, history=history))
-    return _completion(answer, f"chatcmpl-{uuid.uuid4().hex}", int(time.time()))
+    counts = await anyio.to_thread.run_sync(usage, runtime, body, answer)
+    return _completion(answer, f"chatcmpl-{uuid.uuid4().hex}", int(time.time()), counts)

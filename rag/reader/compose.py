@@ -7,21 +7,13 @@ import re
 import time
 from datetime import date
 
-from rag.citations import CitationError, check_markers
+from rag.citations import CitationError, check_markers, prose_safe
 from rag.dates import find_dates
 from rag.pipeline import Retrieved
 from rag.reader.candidates import SentenceCandidate
 from rag.reader.reader import Reading
 from rag.store import ChromaStore
 from rag.types import Answer, Citation, DocumentInfo
-
-SOURCE_MARKER_RE = re.compile(r"\[(\s*\d+(?:\s*[,;–-]\s*\d+)*\s*)\]")
-
-
-def prose_safe(text: str) -> str:
-    """A source's own bracketed numbers (footnotes: "[3]") never pass for our citation markers."""
-    return SOURCE_MARKER_RE.sub(r"(\1)", text)
-
 
 def annotate(text: str, published: date | None) -> str:
     """Relative dates resolved inline against the publication date: 'this quarter (Q2 2026)'."""

@@ -66,13 +66,17 @@ def test_writes_need_an_admin_key(make_client: Any) -> None:
         ok = client.post("/v1/documents", json=record, headers=bearer("admin-1"))
         assert ok.status_code == 200 and ok.json()["unchanged"] == 1
         assert_error(client.delete("/v1/documents/none", headers=bearer("admin-1")), 404)
-    with make_client(admin_keys=["admin-1"]) as client:  # reads open, writes guarded
-        assert client.get("/v1/documents").status_code == 200
+    with make_client(admin_keys=["admin-1"]) as client:  # any key configured: reads need one
+        assert_error(client.get("/v1/documents"), 401)
+        assert client.get("/v1/documents", headers=bearer("admin-1")).status_code == 200
         assert_error(client.post("/v1/documents", json=record), 401)
-    with make_client(api_keys=["read-1"]) as client:  # no admin keys: any valid key writes
-        assert (
-            client.post("/v1/documents", json=record, headers=bearer("read-1")).status_code == 200
+    with make_client(api_keys=["read-1"]) as client:  # no admin key: nobody writes
+        refused = assert_error(
+            client.post("/v1/documents", json=record, headers=bearer("read-1")), 403, "forbidden"
         )
+        assert "NEWSDESK_ADMIN_KEYS" in refused["message"]
+        assert_error(client.delete("/v1/documents/rail-order", headers=bearer("read-1")), 403)
+        assert client.get("/v1/documents/rail-order", headers=bearer("read-1")).status_code == 200
 
 
 def test_rate_limit_per_key_with_retry_after(make_client: Any) -> None:

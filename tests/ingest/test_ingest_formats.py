@@ -136,7 +136,7 @@ def test_every_format_in_a_folder(tmp_path: Path, ingestor: Ingestor, store: Chr
     assert acme.doc_id == path_doc_id(corpus / "acme.md", corpus)
     assert acme.published == date(2026, 3, 4)
     assert acme.url == "https://news.example.com/acme-plant"
-    assert acme.source == str(corpus / "acme.md")
+    assert acme.source == "acme.md"  # relative to the ingest root, never an absolute path
     _, acme_text = store.get_document(acme.doc_id)  # type: ignore[misc]
     assert "**" not in acme_text and "](" not in acme_text and "---" not in acme_text
     assert "$4.5 billion loan" in acme_text and "battery storage" in acme_text
@@ -190,7 +190,8 @@ def test_records_and_uploads(tmp_path: Path, ingestor: Ingestor, store: ChromaSt
     summary = ingestor.ingest_upload(uploads)
     assert summary.failed == [] and summary.added == 2
     sources = {i.source for i in store.all_document_infos()}
-    assert {"upload:evil.md", "upload:page.html"} <= sources
+    # Folders stay in the name (a/x.md and b/x.md are two documents), '..' and drives never.
+    assert {"upload:etc/evil.md", "upload:temp/page.html"} <= sources
     after = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*") if "data" not in p.parts)
     assert after == [p for p in before if "data" not in p.parts]
     assert assert_offsets_exact(store) > 0

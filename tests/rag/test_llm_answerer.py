@@ -389,3 +389,37 @@ def test_prompt_injection_with_the_real_fallback(desk: Newsdesk, server: FakeLLM
         if "999" in sentence:
             assert {answer.citations[n - 1].doc_id for n in cited} == {"deal-rumour"}
     assert all("999" not in c.quote for c in answer.citations if c.doc_id != "deal-rumour")
+
+
+def test_source_footnotes_never_reach_the_model_as_citation_markers(
+    embedder: SentenceTransformerEmbedder, server: FakeLLMServer, tmp_path: Path
+) -> None:
+    """A source's own "[1]" is shown to the model as "(1)": a model that copies the sentence
+    cannot turn the footnote into a citation of source 1, and the answer verifies."""
+    from tests.reliability.hostile import FOOTNOTED_RELEASES
+
+    footnoted = build_newsdesk(Settings(data_dir=tmp_path, _env_file=None), embedder=embedder)  # type: ignore[call-arg]
+    for record in FOOTNOTED_RELEASES:
+        put(footnoted.store, embedder, make_document(
+            record["id"], record["title"], date.fromisoformat(record["published"]), record["text"]))  # fmt: skip
+    footnoted.refresh()
+
+    def copies_the_source(messages: list[dict[str, Any]], body: dict[str, Any]) -> str:
+        number, text = next((n, t) for n, t in sources(messages).items() if "412 million" in t)
+        sentence = next(s for s in re.split(r"(?<=\.) ", text) if "412 million" in s)
+        return f"{sentence.rstrip('.')} [{number}].\nShort answer: 412 million euros"
+
+    server.script = copies_the_source
+    question = "What revenue did Corrimar Shipping report for 2025?"
+    answer = make_answerer(footnoted, server.base_url, fallback=AbstainingAnswerer()).answer(
+        question
+    )
+    prompt = server.requests[-1]["messages"][-1]["content"]
+    for text in sources(server.requests[-1]["messages"]).values():
+        assert not re.search(r"\[\s*\d", text), text  # no bracketed number from a source
+    assert "412 million euros for 2025 (1), up 9 percent on the prior year (2)" in prompt
+    assert not answer.abstained and "fallback" not in answer.extra, answer.extra
+    assert [c.doc_id for c in answer.citations] == ["corrimar-results"]
+    assert set(markers(answer.answer)) == {c.id for c in answer.citations} == {1}
+    assert "[1]" in answer.citations[0].quote  # the quote is the source's text, exactly
+    assert_contract(footnoted, answer)

@@ -124,3 +124,75 @@ def write_hostile_corpus(root: Path, seed: int = 8) -> tuple[set[str], set[str]]
     ]  # fmt: skip
     put("good-records.json", json.dumps(records), good)
     return bad, good
+
+
+# -- pathological sizes and footnote markers (issue 12) ---------------------------------------
+
+_WORDS = ("the port authority said its new cranes would move more containers each week while "
+          "crews trained on the quay and the railway link carried freight inland").split()  # fmt: skip
+
+
+def one_line_record(size: int, seed: int = 12) -> dict[str, str]:
+    """A record whose text is one line of `size` characters of varied short sentences."""
+    rng = random.Random(seed)
+    parts, length = [], 0
+    while length < size:
+        words = " ".join(rng.choice(_WORDS) for _ in range(rng.randint(6, 18)))
+        sentence = f"{words.capitalize()} in {rng.randint(1990, 2030)}."
+        parts.append(sentence)
+        length += len(sentence) + 1
+    return {"id": f"one-line-{size}", "title": "One very long line", "text": " ".join(parts)}
+
+
+def one_word_sentences(count: int = 100_000) -> str:
+    """A text file of `count` one-word sentences on one line."""
+    return " ".join(("Yes.", "No.", "Maybe.", "Later.")[n % 4] for n in range(count)) + "\n"
+
+
+# Written for these tests: press releases in the investor-relations style, whose figures carry
+# bracketed footnote markers that the answerer must never take for its own citation markers.
+FOOTNOTED_RELEASES: list[dict[str, str]] = [
+    {
+        "id": "corrimar-results",
+        "title": "Corrimar Shipping posts full-year results [1]",
+        "published": "2026-02-12",
+        "text": (
+            "Corrimar Shipping reported revenue of 412 million euros for 2025 [1], up 9 percent "
+            "on the prior year [2]. The company expects to take delivery of six LNG carriers by "
+            "March 2027 [3, 4]. Its board proposed a dividend of 0.80 euros per share [5].\n\n"
+            "Notes: [1] Unaudited. [2] Restated after the sale of the ferry unit. [3] Subject to "
+            "yard capacity. [4] Two carriers are chartered. [5] Payable in May."
+        ),
+    },
+    {
+        "id": "tallow-ridge-resource",
+        "title": "Tallow Ridge Mining updates its Quarry Creek estimate",
+        "published": "2026-01-20",
+        "text": (
+            "Tallow Ridge Mining said its Quarry Creek deposit holds 2.3 million ounces of gold "
+            "[1][2], against 1.9 million ounces a year ago [3]. First pour is planned for the "
+            "fourth quarter of 2027 [4]. The mine will employ about 640 people at full output "
+            "[ 5 ].\n\nFootnotes: [1] Indicated and inferred. [2] At a 0.5 g/t cut-off. "
+            "[3] As published in January 2025. [4] Pending permits. [5] Including contractors."
+        ),
+    },
+    {
+        "id": "brennic-clinics",
+        "title": "Brennic Health opens clinics in Leeds",
+        "published": "2026-04-02",
+        "text": (
+            "Brennic Health opened 14 outpatient clinics in Leeds during the first quarter [12]. "
+            "The clinics will see roughly 90,000 patients a year [13-15], the company said. "
+            "Brennic plans another 8 clinics in Sheffield by 2028 [16]."
+        ),
+    },
+]
+FOOTNOTE_QUESTIONS = [  # (question, gold answer, doc_id)
+    ("What revenue did Corrimar Shipping report for 2025?", "412 million euros", "corrimar-results"),
+    ("What dividend per share did Corrimar's board propose?", "0.80 euros", "corrimar-results"),
+    ("How many ounces of gold does the Quarry Creek deposit hold?", "2.3 million ounces",
+     "tallow-ridge-resource"),
+    ("How many outpatient clinics did Brennic Health open in Leeds?", "14", "brennic-clinics"),
+    ("How many patients a year will the Brennic clinics see?", "90,000", "brennic-clinics"),
+    ("How many people will the Quarry Creek mine employ?", "640", "tallow-ridge-resource"),
+]  # fmt: skip
