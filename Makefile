@@ -64,5 +64,10 @@ format: install
 bench: install
 	$(PY) -m bench.run
 
+# The reader's trained artifact (rag/reader/model.json) from the sets in eval/train_sets.json;
+# `make train CV=5` reports cross-validated metrics instead of writing the artifact.
+train: install
+	$(PY) -m eval.train $(if $(CV),--cv $(CV) --report eval-report/cv.json,)
+
 clean:
 	rm -rf .newsdesk .pytest_cache .mypy_cache .ruff_cache

@@ -20,9 +20,10 @@ EVAL_TYPES = {"number", "date", "entity", "yes_no"}
 def eval_skeleton(feedback: Feedback) -> dict[str, Any]:
     """One eval-set record (DESIGN.md): `answers` and `doc_ids` are left empty for a person to
     fill in; the type is guessed from the question; what the reader saw rides along."""
-    from rag.question import analyse
+    from rag.reader.lexicon import default_lexicon
+    from rag.reader.question import analyse, guessed_type
 
-    guessed = analyse(feedback.question).qtype
+    guessed = guessed_type(analyse(feedback.question, default_lexicon())) or ""
     return {
         "id": f"feedback-{feedback.id[:12]}",
         "question": feedback.question,

@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 import logging.config
 import signal
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -26,6 +28,27 @@ sources_app = typer.Typer(
 
 def _store(settings: Settings) -> ChromaStore:
     return ChromaStore.from_settings(settings)
+
+
+@contextmanager
+def _one_writer(settings: Settings, role: str) -> Iterator[None]:
+    """An embedded index has one writer (api/writer_lock.py): a command that writes the source
+    registry or polls fails fast, exit 2, while `serve` holds the data dir (use `serve --watch`
+    and /v1/sources there); a Chroma server (NEWSDESK_CHROMA_URL) has no such lock."""
+    from api.writer_lock import DataDirBusy, WriterLock
+
+    if settings.chroma_url:
+        yield
+        return
+    try:
+        lock = WriterLock(Path(settings.data_dir), role=role).acquire()
+    except DataDirBusy as error:
+        typer.echo(f"Error: {error}", err=True)
+        raise typer.Exit(2) from None
+    try:
+        yield
+    finally:
+        lock.release()
 
 
 def _write_lock(settings: Settings) -> Any:
@@ -53,11 +76,12 @@ def add_command(
     from rag.sources import SourceError, SourceRegistry
 
     settings = _settings(data_dir)
-    try:
-        source = new_source(settings, location, every=every, name=name)
-        stored = SourceRegistry(_store(settings)).add(source)
-    except (IngestError, SourceError, ValueError) as error:
-        raise typer.BadParameter(str(error), param_hint="URL_OR_PATH") from None
+    with _one_writer(settings, "sources"):
+        try:
+            source = new_source(settings, location, every=every, name=name)
+            stored = SourceRegistry(_store(settings)).add(source)
+        except (IngestError, SourceError, ValueError) as error:
+            raise typer.BadParameter(str(error), param_hint="URL_OR_PATH") from None
     if as_json:
         typer.echo(json.dumps(stored.to_dict()))
     else:
@@ -118,7 +142,10 @@ def remove_command(
     """Stop watching NAME. What it brought in stays indexed."""
     from rag.sources import SourceRegistry
 
-    if not SourceRegistry(_store(_settings(data_dir))).remove(name):
+    settings = _settings(data_dir)
+    with _one_writer(settings, "sources"):
+        removed = SourceRegistry(_store(settings)).remove(name)
+    if not removed:
         raise typer.BadParameter(f"no source named {name!r}", param_hint="NAME")
     typer.echo(f"removed {name}")
 
@@ -136,20 +163,21 @@ def run_command(
     from rag.system import build_embedder
 
     settings = _settings(data_dir)
-    store = _store(settings)
-    registry = SourceRegistry(store)
-    chosen = [registry.get(name)] if name else registry.list()
-    if name and chosen[0] is None:
-        raise typer.BadParameter(f"no source named {name!r}", param_hint="NAME")
-    if as_json:
-        _quiet_model_loading()
-    embedder = build_embedder(settings)
-    ingestor = Ingestor(settings, store, embedder)
-    poller = SourcePoller(settings, registry, ingestor, write_lock=_write_lock(settings))
-    try:
-        results = [poller.poll(source) for source in chosen if source is not None]
-    finally:
-        poller.close()
+    with _one_writer(settings, "sources"):
+        store = _store(settings)
+        registry = SourceRegistry(store)
+        chosen = [registry.get(name)] if name else registry.list()
+        if name and chosen[0] is None:
+            raise typer.BadParameter(f"no source named {name!r}", param_hint="NAME")
+        if as_json:
+            _quiet_model_loading()
+        embedder = build_embedder(settings)
+        ingestor = Ingestor(settings, store, embedder)
+        poller = SourcePoller(settings, registry, ingestor, write_lock=_write_lock(settings))
+        try:
+            results = [poller.poll(source) for source in chosen if source is not None]
+        finally:
+            poller.close()
     if as_json:
         typer.echo(json.dumps([r.to_dict() for r in results]))
     else:
@@ -168,11 +196,17 @@ def watch_command(
     """Poll due sources until stopped. Of several watchers (or `serve --watch` processes) on
     one index, exactly one polls; another takes over within NEWSDESK_WATCH_LEASE_S of its end."""
     from api.logs import logging_config
-    from ingest.watch import build_watcher
-    from rag.system import build_embedder
 
     settings = _settings(data_dir)
     logging.config.dictConfig(logging_config(settings.log_format))
+    with _one_writer(settings, "watch"):
+        _watch(settings, once)
+
+
+def _watch(settings: Settings, once: bool) -> None:
+    from ingest.watch import build_watcher
+    from rag.system import build_embedder
+
     _quiet_model_loading()
     embedder = build_embedder(settings)
     store = ChromaStore.from_settings(settings, dimension=embedder.dimension)

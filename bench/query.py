@@ -16,7 +16,7 @@ from bench.common import (
     varied_questions,
 )
 
-TARGET_RATIO = 1.5
+TARGET_RATIO = 3.0  # issue 13: warm ask median at most 3x the floor, the trained reader included
 
 
 def measure(newsdesk: Any, questions: Sequence[str], warmup: int) -> dict[str, list[float]]:
@@ -24,15 +24,17 @@ def measure(newsdesk: Any, questions: Sequence[str], warmup: int) -> dict[str, l
     for question in questions[:warmup]:
         floor_query(newsdesk, question)
         newsdesk.ask(question)
-    floor_ms, ask_ms = [], []
+    floor_ms, ask_ms, retrieve_ms, read_ms = [], [], [], []
     for question in questions:
         started = time.perf_counter()
         floor_query(newsdesk, question)
         floor_ms.append((time.perf_counter() - started) * 1000)
         started = time.perf_counter()
-        newsdesk.ask(question)
+        answer = newsdesk.ask(question)
         ask_ms.append((time.perf_counter() - started) * 1000)
-    return {"floor": floor_ms, "ask": ask_ms}
+        retrieve_ms.append(answer.timings_ms["retrieve"])
+        read_ms.append(answer.timings_ms["answer"])  # the reader's own cost, composing included
+    return {"floor": floor_ms, "ask": ask_ms, "retrieve": retrieve_ms, "read": read_ms}
 
 
 def latency_row(label: str, values: Sequence[float], floor_median: float) -> list[Any]:
@@ -54,6 +56,12 @@ def run(ctx: BenchContext) -> Section:
     section.rows = [
         latency_row("floor: embed + Chroma top-k", timings["floor"], floor_median),
         latency_row("Newsdesk.ask (extractive, hybrid)", timings["ask"], floor_median),
+        latency_row(
+            "  of which rewrite + embed + hybrid retrieval", timings["retrieve"], floor_median
+        ),
+        latency_row(
+            "  of which the reader (features, 7 models, compose)", timings["read"], floor_median
+        ),
     ]
     ratio = median(timings["ask"]) / floor_median
     section.checks.append(
@@ -68,6 +76,8 @@ def run(ctx: BenchContext) -> Section:
         "floor_median_ms": floor_median,
         "ask_median_ms": median(timings["ask"]),
         "ask_p95_ms": percentile(timings["ask"], 95),
+        "retrieve_median_ms": median(timings["retrieve"]),
+        "reader_median_ms": median(timings["read"]),
         "questions": len(questions),
     }
     return section

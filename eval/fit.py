@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from eval.trainset import Example
+from rag.reader.computed import ComputedReader
 from rag.reader.features import (
     COMPUTED_FEATURES,
     SENTENCE_FEATURES,
@@ -25,7 +26,6 @@ from rag.reader.features import (
     fill_span_kinds,
     verdict_row,
 )
-from rag.reader.computed import ComputedReader
 from rag.reader.lexicon import default_lexicon
 from rag.reader.model import DEFAULT_THRESHOLDS, KindModel, ReaderModel, Scorer
 from rag.reader.ranking import (
@@ -70,6 +70,11 @@ class FitOptions:
     seed: int = 7
     max_refusals: float = MAX_REFUSALS
     sentence_weight: float = DEFAULT_THRESHOLDS["sentence_weight"]
+    kind_weight: float = DEFAULT_THRESHOLDS["kind_weight"]
+
+    @property
+    def weights(self) -> tuple[float, float]:
+        return (self.sentence_weight, self.kind_weight)
 
 
 def train_scorer(name: str, rows: np.ndarray, labels: np.ndarray, features: tuple[str, ...],
@@ -113,7 +118,9 @@ def folds_of(examples: Sequence[Example], k: int, seed: int) -> list[int]:
     return [fold_of_group[e.group] for e in examples]
 
 
-def _split(examples: Sequence[Example], assignment: list[int], fold: int) -> tuple[list[Example], list[Example]]:
+def _split(
+    examples: Sequence[Example], assignment: list[int], fold: int
+) -> tuple[list[Example], list[Example]]:
     train = [e for e, f in zip(examples, assignment, strict=True) if f != fold]
     test = [e for e, f in zip(examples, assignment, strict=True) if f == fold]
     return train, test
@@ -124,7 +131,11 @@ def _split(examples: Sequence[Example], assignment: list[int], fold: int) -> tup
 
 def kind_label(example: Example) -> str | None:
     """The kind of span that answers the question (its most frequent right span's kind)."""
-    kinds = [span.kind for (_, span), label in zip(example.pairs, example.span_labels, strict=True) if label]
+    kinds = [
+        span.kind
+        for (_, span), label in zip(example.pairs, example.span_labels, strict=True)
+        if label
+    ]
     if not kinds:
         return None
     return max(KINDS, key=lambda k: (kinds.count(k), -KINDS.index(k)))
@@ -181,12 +192,14 @@ def _typed(examples: Sequence[Example]) -> list[Example]:
     return [e for e in examples if e.answerable and not e.yes_no and not e.computed]
 
 
-def _span_subset(example: Example, sentences: set[int]) -> tuple[list[int], list[tuple[int, object]]]:
+def _span_subset(
+    example: Example, sentences: set[int]
+) -> tuple[list[int], list[tuple[int, object]]]:
     keep = [k for k, (i, _) in enumerate(example.pairs) if i in sentences]
     return keep, [example.pairs[k] for k in keep]
 
 
-def rank_example(example: Example, stack: Stack, weight: float) -> Ranking:
+def rank_example(example: Example, stack: Stack, weights: tuple[float, float]) -> Ranking:
     """The reader's ranking of an example, from its stored rows (rag.reader.ranking.rank)."""
 
     def spans_of(only: list[int]):  # type: ignore[no-untyped-def]
@@ -195,7 +208,7 @@ def rank_example(example: Example, stack: Stack, weight: float) -> Ranking:
 
     return rank(
         stack.sentence.predict(example.sentence_rows), example.sentence_rows, spans_of,
-        stack.span.predict, stack.stacked.predict, stack.within.predict, weight,
+        stack.span.predict, stack.stacked.predict, stack.within.predict, weights,
     )  # fmt: skip
 
 
@@ -255,14 +268,22 @@ def fit_stack(examples: Sequence[Example], options: FitOptions) -> tuple[Stack, 
             keep, _ = _span_subset(e, positive)
             rows.append(e.span_rows[keep])
             labels.append(e.span_labels[keep])
-        return train_scorer("within", _rows(rows, len(SPAN_FEATURES)), _labels(labels), SPAN_FEATURES, seed=seed)
+        return train_scorer(
+            "within", _rows(rows, len(SPAN_FEATURES)), _labels(labels), SPAN_FEATURES, seed=seed
+        )
 
-    full = Stack(sentence, span_model(examples), stacked_model(examples, sentence), within_model(examples))
+    full = Stack(
+        sentence, span_model(examples), stacked_model(examples, sentence), within_model(examples)
+    )
     inner = []
     for fold in range(options.inner_folds):
         train, _ = _split(examples, assignment, fold)
         first_pass = sentence_model(train)
-        inner.append(Stack(first_pass, inner_spans[fold], stacked_model(train, first_pass), within_model(train)))
+        inner.append(
+            Stack(
+                first_pass, inner_spans[fold], stacked_model(train, first_pass), within_model(train)
+            )
+        )
     return full, inner
 
 
@@ -286,8 +307,8 @@ class _NoStore:
         return compute()
 
 
-def score_example(example: Example, stack: Stack, weight: float) -> Scored:
-    ranking = rank_example(example, stack, weight)
+def score_example(example: Example, stack: Stack, weights: tuple[float, float]) -> Scored:
+    ranking = rank_example(example, stack, weights)
     if example.yes_no or not ranking.pairs:
         if not ranking.top:
             return Scored(example, np.zeros(len(ANSWER_FEATURES), dtype=np.float32), False)
@@ -296,26 +317,36 @@ def score_example(example: Example, stack: Stack, weight: float) -> Scored:
         scores = np.zeros(len(example.sentence_rows))
         scores[ranking.top] = ranking.stacked
         builder = FeatureBuilder(default_lexicon(), _NoStore())  # type: ignore[arg-type]
-        verdict = verdict_row(builder, example.analysis, example.candidates, example.sentence_rows, scores, best)
+        verdict = verdict_row(
+            builder, example.analysis, example.candidates, example.sentence_rows, scores, best
+        )
         known = bool(example.sentence_labels.any())
         correct = example.answerable and (bool(example.sentence_labels[best]) or not known)
         return Scored(example, row, correct, verdict)
     best = int(np.argmax(ranking.final))
     keep, _ = _span_subset(example, set(ranking.top))
     label = example.span_labels[keep][best]
-    return Scored(example, answer_row(ranking, example.sentence_rows, False), bool(example.answerable and label))
+    return Scored(
+        example,
+        answer_row(ranking, example.sentence_rows, False),
+        bool(example.answerable and label),
+    )
 
 
-def out_of_fold(examples: Sequence[Example], inner: list[Stack], options: FitOptions) -> list[Scored]:
+def out_of_fold(
+    examples: Sequence[Example], inner: list[Stack], options: FitOptions
+) -> list[Scored]:
     assignment = folds_of(examples, options.inner_folds, options.seed)
     scored = []
     for fold, stack in enumerate(inner):
         _, test = _split(examples, assignment, fold)
-        scored += [score_example(e, stack, options.sentence_weight) for e in test]
+        scored += [score_example(e, stack, options.weights) for e in test]
     return scored
 
 
-def choose_threshold(probabilities: np.ndarray, scored: Sequence[Scored], max_refusals: float) -> float:
+def choose_threshold(
+    probabilities: np.ndarray, scored: Sequence[Scored], max_refusals: float
+) -> float:
     """The threshold maximising CRAG truthfulness (+1 right, 0 abstained, -1 wrong) with at
     most `max_refusals` of the questions that would be answered right refused."""
     answerable = np.array([s.example.answerable for s in scored])
@@ -345,12 +376,17 @@ def fit_reader(examples: Sequence[Example], options: FitOptions | None = None) -
     probabilities = np.zeros(len(scored))
     for fold in range(options.inner_folds):
         inside = np.array([f != fold for f in assignment])
-        model = train_scorer("answerable", answer_rows[inside], answer_labels[inside], ANSWER_FEATURES, seed=seed)
+        model = train_scorer(
+            "answerable", answer_rows[inside], answer_labels[inside], ANSWER_FEATURES, seed=seed
+        )
         probabilities[~inside] = model.predict(answer_rows[~inside])
     thresholds = dict(DEFAULT_THRESHOLDS)
     thresholds["sentence_weight"] = options.sentence_weight
+    thresholds["kind_weight"] = options.kind_weight
     thresholds["answerable"] = choose_threshold(probabilities, scored, options.max_refusals)
-    yes_no = [s for s in scored if s.example.yes_no and s.example.answerable and s.verdict_row is not None]
+    yes_no = [
+        s for s in scored if s.example.yes_no and s.example.answerable and s.verdict_row is not None
+    ]
     verdict = train_scorer(
         "verdict", _rows([s.verdict_row[None, :] for s in yes_no if s.verdict_row is not None], len(VERDICT_FEATURES)),
         np.array([s.example.question.answers[0].strip().lower() == "no" for s in yes_no], dtype=np.int8),
@@ -365,11 +401,20 @@ def fit_reader(examples: Sequence[Example], options: FitOptions | None = None) -
     )  # fmt: skip
     kinds = fit_kinds(examples)
     return ReaderModel(
-        scorers={"sentence": stack.sentence, "span": stack.span, "stacked": stack.stacked,
-                 "within": stack.within, "answerable": answerable, "verdict": verdict,
-                 "computed": computed},  # fmt: skip
+        scorers={
+            "sentence": stack.sentence,
+            "span": stack.span,
+            "stacked": stack.stacked,
+            "within": stack.within,
+            "answerable": answerable,
+            "verdict": verdict,
+            "computed": computed,
+        },  # fmt: skip
         kinds=kinds,
         thresholds=thresholds,
-        meta={"questions": len(examples), "answer_rows": int(len(answer_rows)),
-              "out_of_fold_answerable_rate": float(answer_labels.mean())},  # fmt: skip
+        meta={
+            "questions": len(examples),
+            "answer_rows": int(len(answer_rows)),
+            "out_of_fold_answerable_rate": float(answer_labels.mean()),
+        },  # fmt: skip
     )

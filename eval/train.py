@@ -15,8 +15,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from eval.aggregate import by_type, compute_metrics
 from eval.fit import FitOptions, fit_reader, folds_of
 from eval.runner import run_questions
@@ -47,7 +45,9 @@ class ReaderTarget:
         self.builder = builder
         self.name = "reader"
         reader = ExtractiveReader(builder.store, model)
-        self.answerer = ExtractiveAnswerer(pipeline=builder.pipeline, reader=reader, store=builder.store)
+        self.answerer = ExtractiveAnswerer(
+            pipeline=builder.pipeline, reader=reader, store=builder.store
+        )
         self.results: dict[str, Any] = {}
 
     def ask(self, question: str) -> dict[str, Any]:
@@ -77,28 +77,35 @@ def cross_validate(
         started = time.perf_counter()
         train = [e for e, f in zip(examples, assignment, strict=True) if f != fold]
         model = fit_reader(train, FitOptions(seed=seed))
-        test = [e for e, f in zip(examples, assignment, strict=True) if f == fold and e.set in records]
+        test = [
+            e
+            for e, f in zip(examples, assignment, strict=True)
+            if f == fold and e.set_name in records
+        ]
         targets: dict[int, ReaderTarget] = {}
         for example in test:
             builder = builders[example.corpus]
             target = targets.setdefault(id(builder), ReaderTarget(builder, model))
-            records[example.set].extend(run_questions(target, [example.question]))
+            records[example.set_name].extend(run_questions(target, [example.question]))
         print(f"fold {fold + 1}/{folds}: trained on {len(train)}, answered {len(test)} "
               f"({time.perf_counter() - started:.0f} s)", file=sys.stderr)  # fmt: skip
     return records
 
 
-def cached_examples(cache: Path | None, specs: list[Any], settings: Settings, embedder: Any) -> tuple[list[Example], dict[str, ExampleBuilder]]:
+def cached_examples(
+    cache: Path | None, specs: list[Any], settings: Settings, embedder: Any
+) -> tuple[list[Example], dict[str, ExampleBuilder]]:
     """Examples from `cache` when it was built by the same reader code from the same sets."""
     import hashlib
     import pickle
 
     digest = hashlib.sha256()
-    for path in sorted((ROOT / "rag").rglob("*.py")) + sorted((ROOT / "rag" / "reader").glob("*.json")):
+    code = sorted((ROOT / "rag").rglob("*.py")) + sorted((ROOT / "rag" / "reader").glob("*.json"))
+    for path in [*code, ROOT / "eval" / "trainset.py"]:
         if path.name != "model.json":
             digest.update(path.read_bytes())
     for spec in specs:
-        digest.update(spec.set.read_bytes())
+        digest.update(spec.questions.read_bytes())
     key = digest.hexdigest()
 
     def log(message: str) -> None:
@@ -107,14 +114,16 @@ def cached_examples(cache: Path | None, specs: list[Any], settings: Settings, em
     if cache is not None and cache.exists():
         stored_key, examples = pickle.loads(cache.read_bytes())
         if stored_key == key:
-            builders = {e.corpus: None for e in examples}
-            from eval.trainset import ExampleBuilder as Builder
             from eval.trainset import corpus_store
 
-            for corpus in builders:
-                builders[corpus] = Builder(settings, corpus_store(settings, Path(corpus), embedder), embedder)
+            builders = {
+                corpus: ExampleBuilder(
+                    settings, corpus_store(settings, Path(corpus), embedder), embedder
+                )
+                for corpus in {e.corpus for e in examples}
+            }
             log(f"{len(examples)} examples from {cache}")
-            return examples, builders  # type: ignore[return-value]
+            return examples, builders
     examples, built = build_examples(specs, settings, embedder, log=log)
     if cache is not None:
         cache.write_bytes(pickle.dumps((key, examples)))
@@ -162,7 +171,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     from rag.system import build_embedder
 
-    settings = Settings()
+    settings = Settings()  # type: ignore[call-arg]
     embedder = build_embedder(settings)
     specs = load_specs(args.sets, ROOT)
     started = time.perf_counter()
@@ -186,7 +195,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     model.meta.update({
         "trained_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "git": _git_head(),
-        "sets": {s.name: sum(e.set == s.name for e in examples) for s in specs},
+        "sets": {s.name: sum(e.set_name == s.name for e in examples) for s in specs},
         "seed": args.seed,
     })  # fmt: skip
     model.save(args.out)

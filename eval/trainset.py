@@ -11,7 +11,6 @@ from __future__ import annotations
 import ast
 import hashlib
 import json
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -36,7 +35,7 @@ TRAIN_DIR = Path(".newsdesk-train")
 @dataclass
 class SetSpec:
     name: str
-    set: Path
+    questions: Path
     corpus: Path
     annotations: Path | None = None
     optional: bool = False
@@ -47,7 +46,7 @@ class SetSpec:
 class Example:
     """One question with its candidates, feature rows and labels."""
 
-    set: str
+    set_name: str
     question: EvalQuestion
     record: dict[str, Any]
     analysis: QuestionAnalysis
@@ -81,21 +80,23 @@ def load_specs(path: Path, root: Path) -> list[SetSpec]:
     for item in data["sets"]:
         spec = SetSpec(
             name=item["name"],
-            set=(root / item["set"]).resolve(),
+            questions=(root / item["set"]).resolve(),
             corpus=(root / item["corpus"]).resolve(),
             annotations=(root / item["annotations"]).resolve() if item.get("annotations") else None,
             optional=bool(item.get("optional")),
             report=bool(item.get("report", True)),
         )
-        if not spec.set.exists() or not spec.corpus.exists():
+        if not spec.questions.exists() or not spec.corpus.exists():
             if spec.optional:
                 continue
-            raise FileNotFoundError(f"training set {spec.name}: {spec.set} or {spec.corpus} missing")
+            raise FileNotFoundError(
+                f"training set {spec.name}: {spec.questions} or {spec.corpus} missing"
+            )
         specs.append(spec)
     return specs
 
 
-def annotations(path: Path | None) -> dict[str, Any]:
+def read_annotations(path: Path | None) -> dict[str, Any]:
     """COMPUTED and YES_NO_EVIDENCE literals of a validation script, read without running it."""
     found: dict[str, Any] = {}
     if path is None or not path.exists():
@@ -153,7 +154,8 @@ class ExampleBuilder:
         golds = list(question.answers)
         if question.type == "multi_doc":
             figures = record.get("figures") or [
-                {"doc_id": d, "figure": f} for d, f, *_ in notes.get("COMPUTED", {}).get(question.id, {}).get("figures", [])
+                {"doc_id": d, "figure": f}
+                for d, f, *_ in notes.get("COMPUTED", {}).get(question.id, {}).get("figures", [])
             ]
             golds = [f["figure"] for f in figures]
         if question.answerable and question.type != "yes_no":
@@ -165,7 +167,10 @@ class ExampleBuilder:
         for k, (i, _) in enumerate(pairs):
             if span_labels[k]:
                 sentence_labels[i] = 1
-        evidence = record.get("evidence") or (notes.get("YES_NO_EVIDENCE", {}).get(question.id) or (None, None))[1]
+        evidence = (
+            record.get("evidence")
+            or (notes.get("YES_NO_EVIDENCE", {}).get(question.id) or (None, None))[1]
+        )
         if question.type == "yes_no" and evidence:
             wanted = _norm(evidence)
             for i, cand in enumerate(c.sentences):
@@ -173,7 +178,7 @@ class ExampleBuilder:
                     sentence_labels[i] = 1
         docs = set(question.doc_ids) | set(record.get("near_doc_ids") or [])
         return Example(
-            set=spec_name, question=question, record=record, analysis=q, retrieved=retrieved,
+            set_name=spec_name, question=question, record=record, analysis=q, retrieved=retrieved,
             candidates=c, sentence_rows=rows, sentence_labels=sentence_labels, pairs=pairs,
             span_rows=span_rows, span_labels=span_labels, docs=docs,
         )  # fmt: skip
@@ -196,11 +201,13 @@ def build_examples(
     for spec in specs:
         key = str(spec.corpus)
         if key not in builders:
-            builders[key] = ExampleBuilder(settings, corpus_store(settings, spec.corpus, embedder), embedder)
+            builders[key] = ExampleBuilder(
+                settings, corpus_store(settings, spec.corpus, embedder), embedder
+            )
         builder = builders[key]
-        notes = annotations(spec.annotations)
-        records = raw_records(spec.set)
-        questions = load_set(spec.set)
+        notes = read_annotations(spec.annotations)
+        records = raw_records(spec.questions)
+        questions = load_set(spec.questions)
         for question in questions:
             example = builder.example(spec.name, question, records[question.id], notes)
             example.corpus = key
@@ -238,5 +245,7 @@ def assign_groups(examples: list[Example], *, similar: float = 0.9) -> None:
             find(doc)
     roots = {root: n for n, root in enumerate(sorted({find(d) for d in parent}))}
     for example in examples:
-        first = sorted(example.docs)[0] if example.docs else f"{example.corpus}:{example.question.id}"
+        first = (
+            sorted(example.docs)[0] if example.docs else f"{example.corpus}:{example.question.id}"
+        )
         example.group = roots.get(find(first), len(roots))

@@ -145,9 +145,11 @@ class Ingestor:
 
     def ingest_fetched(self, url: str, fetched: Fetched) -> IngestSummary:
         """Ingest what a (conditional) fetch of `url` returned, as `ingest([url])` would."""
-        run, started = _Run(), time.perf_counter()
-        self._guarded(run, url, partial(self._ingest_fetched, run, url, fetched))
-        return self._finish(run, started)
+
+        def work(run: _Run) -> None:
+            self._guarded(run, url, partial(self._ingest_fetched, run, url, fetched))
+
+        return self._complete(work)
 
     def ingest_upload(self, files: Sequence[tuple[str, bytes]]) -> IngestSummary:
         """Ingest uploaded files (name, bytes). Parsed in memory: nothing is written to disk."""

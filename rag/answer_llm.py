@@ -24,9 +24,10 @@ from rag.support import (
 from rag.types import Answer, Citation, Filters, ScoredChunk
 
 if TYPE_CHECKING:
-    from rag.answer_extractive import ExtractiveAnswerer
     from llama_index.core.llms import ChatMessage
     from llama_index.llms.openai_like import OpenAILike
+
+    from rag.answer_extractive import ExtractiveAnswerer
 
 log = logging.getLogger("newsdesk.rag")
 SYSTEM_PROMPT = """\

@@ -37,7 +37,8 @@ EXPLICIT_RE = re.compile(
     rf"|(?:early|mid|late|the\s+end\s+of|the\s+start\s+of|end\s+of|the\s+first\s+half\s+of|"
     rf"the\s+second\s+half\s+of|H[12])[\s-]+{_YEAR}"
     rf"|Q[1-4]\s+(?:of\s+)?{_YEAR}"
-    rf"|(?:the\s+)?(?:first|second|third|fourth|1st|2nd|3rd|4th)\s+quarter\s+(?:of\s+)?{_YEAR}"
+    rf"|(?:the\s+)?(?:first|second|third|fourth|1st|2nd|3rd|4th)\s+quarter\s+(?:of\s+)?"
+    rf"(?:(?:its|the|[A-Z][\w&.-]*['’]s?)\s+)?(?:fiscal\s+(?:year\s+)?)?{_YEAR}"
     rf"|(?:{_MONTH_ALT})\s+{_YEAR}"  # March 2025
     rf"|(?:in|by|since|from|until|through|during|before|after)\s+{_YEAR})\b",
     re.IGNORECASE,

@@ -435,7 +435,9 @@ class ChromaStore:
                 rows_of.setdefault(str(meta["doc_id"]), []).append(row)
             for doc_id, rows in rows_of.items():
                 rows.sort(key=lambda r: int(got["metadatas"][r]["start"]))
-                sentences = [_sentence(got["ids"][r], got["metadatas"][r], got["documents"][r]) for r in rows]
+                sentences = [
+                    _sentence(got["ids"][r], got["metadatas"][r], got["documents"][r]) for r in rows
+                ]
                 matrix = (
                     np.asarray([got["embeddings"][r] for r in rows], dtype=np.float32)
                     if rows

@@ -1,7 +1,7 @@
 """Does a quoted span support a claim? Lexical support with a hard check on figures and dates.
 
 Hand-written: no library scores claim-vs-quote support offline without a model; we reuse the
-stemmer/synonyms of rag.question and the quantity/date finders of rag.quantities/rag.dates.
+stemmer/synonyms of the reader's lexicon (rag/reader/lexicon.json) and the quantity/date finders of rag.quantities/rag.dates.
 """
 
 from __future__ import annotations

@@ -23,8 +23,8 @@ from api.schemas import (
     StatsOut,
     UrlIn,
 )
-from rag.sources import SourceRegistry
 from ingest.ids import id_problem
+from rag.sources import SourceRegistry
 from rag.types import DocumentInfo
 
 router = APIRouter(tags=["documents"])

@@ -56,10 +56,8 @@ class CandidateSet:
     def neighbour(self, index: int, step: int) -> int | None:
         """The sentence `step` places away in the same document, if any."""
         other = index + step
-        if 0 <= other < len(self.sentences):
-            if self.sentences[other].doc == self.sentences[index].doc:
-                return other
-        return None
+        inside = 0 <= other < len(self.sentences)
+        return other if inside and self.sentences[other].doc == self.sentences[index].doc else None
 
 
 def sentence_tokens(text: str, lexicon: Lexicon) -> list[tuple[int, str]]:
@@ -114,7 +112,9 @@ class DocumentSentenceGatherer:
             doc.terms = doc.title_terms.union(*(s.terms for s in sentences[doc.first :]))
             doc.periods = self.store.memo(
                 ("periods", doc.info.doc_id),
-                partial(_document_periods, doc.info, [s.sentence.text for s in sentences[doc.first :]]),
+                partial(
+                    _document_periods, doc.info, [s.sentence.text for s in sentences[doc.first :]]
+                ),
             )
         if not sentences:
             empty = np.zeros((0, 1), dtype=np.float32)

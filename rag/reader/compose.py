@@ -12,8 +12,10 @@ from rag.dates import find_dates
 from rag.pipeline import Retrieved
 from rag.reader.candidates import SentenceCandidate
 from rag.reader.reader import Reading
+from rag.reader.spans import Span
 from rag.store import ChromaStore
 from rag.types import Answer, Citation, DocumentInfo
+
 
 def annotate(text: str, published: date | None) -> str:
     """Relative dates resolved inline against the publication date: 'this quarter (Q2 2026)'."""
@@ -49,6 +51,15 @@ def abstain_text(question: str) -> str:
     return f'The indexed announcements don\'t say anything about "{subject}".'
 
 
+def short_answer(span: Span, sentence: str, info: DocumentInfo) -> str:
+    """The span as written; a relative date with what it means ("this quarter (Q2 2026)")."""
+    text = span.text_of(sentence).strip(" ,;:")
+    if span.kind == "date" and span.unit == "relative" and info.published:
+        resolved = annotate(text, info.published)
+        return resolved if resolved != text else text
+    return text
+
+
 class AnswerComposer:
     """Writes the answer text with [n] markers and builds verified citations."""
 
@@ -62,7 +73,9 @@ class AnswerComposer:
         c = reading.candidates
         if not reading.answered:
             extra["reason"] = reading.reason
-            return self._answer(retrieved, abstain_text(retrieved.standalone), None, True, [], extra, read_at)
+            return self._answer(
+                retrieved, abstain_text(retrieved.standalone), None, True, [], extra, read_at
+            )
         if reading.computed is not None:
             pick = reading.computed
             first, second = c.sentences[pick.first.sentence], c.sentences[pick.second.sentence]
@@ -81,7 +94,7 @@ class AnswerComposer:
             short: str | None = reading.verdict
             text = f"{reading.verdict}: {text}"
         else:
-            short = best.span.text_of(candidate.sentence.text).strip(" ,;:") if best.span else None
+            short = short_answer(best.span, candidate.sentence.text, info) if best.span else None
         citations = [self._citation(1, candidate, c, best.probability)]
         return self._answer(retrieved, text, short, False, citations, extra, read_at)
 

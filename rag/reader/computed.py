@@ -118,7 +118,9 @@ class ComputedReader:
         ]
         return ranked[:SIDE_CANDIDATES]
 
-    def read(self, q: QuestionAnalysis, c: CandidateSet, rank_side: RankSide) -> ComputedPick | None:
+    def read(
+        self, q: QuestionAnalysis, c: CandidateSet, rank_side: RankSide
+    ) -> ComputedPick | None:
         sides = self.sides(q)
         if sides is None:
             return None
@@ -151,7 +153,7 @@ class ComputedReader:
         big, small = (0, 1) if va >= vb else (1, 0)
         values = (va, vb)
         difference = _amount(abs(va - vb), kind, unit, example)
-        asks_which = q.wh in ("which", "who", "what") and not q.wh == "how_much"
+        asks_which = q.wh in ("which", "who", "what")
         if cues["ratio"] and min(va, vb):
             ratio = values[big] / values[small]
             result = f"{ratio:.3g} times"
@@ -171,13 +173,15 @@ class ComputedReader:
             operation = "sum"
         else:
             result = difference
-            closing = f"The difference is {difference}: {surface[big]} against {surface[small]} [1][2]."
+            closing = (
+                f"The difference is {difference}: {surface[big]} against {surface[small]} [1][2]."
+            )
             operation = "difference"
         return ComputedPick(picks[0], picks[1], operation, result, closing)
 
 
 def _with_years(periods: set[str], other: set[str]) -> set[str]:
-    """"Q1 and Q2 2025": a quarter without its year takes the year the other side names."""
+    """ "Q1 and Q2 2025": a quarter without its year takes the year the other side names."""
     years = {p for p in other if p.isdigit()}
     if len(years) != 1 or any(p.isdigit() for p in periods):
         return set(periods)
@@ -224,7 +228,9 @@ def _label(side: QuestionAnalysis) -> str:
     """How the question names a side: from its first name to its last ("Mars buying Kellanova")."""
     if not side.names:
         return side.text.strip(" ,:;?")
-    positions = [(side.text.find(n), side.text.find(n) + len(n)) for n in side.names if n in side.text]
+    positions = [
+        (side.text.find(n), side.text.find(n) + len(n)) for n in side.names if n in side.text
+    ]
     if not positions:
         return side.names[0]
     start = min(p[0] for p in positions)

@@ -53,7 +53,8 @@ SENTENCE_FEATURES = (
 SPAN_OWN_FEATURES = (
     *(f"kind_{k}" for k in KINDS), "kind_prob", "cue_match", "approx", "is_range",
     "attr_left", "attr_right", "rival_left", "rival_right", "spans_to_attr", "name_dist",
-    "attr_rank", "clause_attr", "clause_rival", "clause_names", "clause_same_kind",
+    "attr_rank", "clause_attr", "clause_rival", "clause_names", "clause_same_kind", "figure_dist",
+    "title_only",
     "near_attr", "near_all", "in_question", "name_overlap", "same_kind", "kind_index",
     "span_words", "mod_agree", "mod_conflict", *(f"mod_{m}" for m in FIXED_MODIFIERS),
     "span_year_asked", "span_year_published", "span_is_published", "span_after_published",
@@ -98,7 +99,11 @@ def sentence_marks(candidate: SentenceCandidate, lexicon: Lexicon) -> Marks:
     previous_end = 0
     for at, word in words:
         gap = text[previous_end:at]
-        if any(ch in gap for ch in ",;:()—–[]") or word in lexicon.contrast or word in ("as", "while", "whereas"):
+        if (
+            any(ch in gap for ch in ",;:()—–[]")
+            or word in lexicon.contrast
+            or word in ("as", "while", "whereas")
+        ):
             clause += 1
         clauses.append(clause)
         previous_end = at + len(word)
@@ -128,7 +133,8 @@ def place_names() -> frozenset[str]:
 def _idf(terms: set[str], candidates: CandidateSet) -> dict[str, float]:
     n = len(candidates.sentences)
     return {
-        t: math.log((n + 1) / (sum(t in s.terms for s in candidates.sentences) + 0.5)) for t in terms
+        t: math.log((n + 1) / (sum(t in s.terms for s in candidates.sentences) + 0.5))
+        for t in terms
     }
 
 
@@ -358,6 +364,8 @@ class _SpanContext:
             low, high = sorted((target, first))
             between = sum(1 for a in amounts if low < a < high)
         name_dist = min((min(abs(n - first), abs(n - last)) for n in names), default=FAR)
+        span_words = [w.lower() for w in WORD_RE.findall(surface)]
+        is_name = span.kind == "name"
         clause_of = marks.clauses
         clause = clause_of[first] if first < len(clause_of) else -1
         clause_terms = {t for (_, t), c in zip(tokens, clause_of, strict=False) if c == clause}
@@ -369,6 +377,11 @@ class _SpanContext:
             1 for n in same_kind_spans
             if min(_left_right(attr, *marks.span_tokens[n])) < own_distance
         )  # fmt: skip
+        figure_tokens = [
+            marks.span_tokens[n][0] for n, other in enumerate(cand.spans)
+            if n != k and any(same_amount(f, other) for f in q.figures)
+        ]  # fmt: skip
+        figure_dist = min((abs(t - first) for t in figure_tokens), default=FAR)
         clause_same = sum(
             1 for n in same_kind_spans
             if marks.span_tokens[n][0] < len(clause_of) and clause_of[marks.span_tokens[n][0]] == clause
@@ -379,10 +392,10 @@ class _SpanContext:
             and not span.start <= s < span.end
         }  # fmt: skip
         same_kind = [s for s in cand.spans if s.kind == span.kind]
-        span_words = [w.lower() for w in WORD_RE.findall(surface)]
-        is_name = span.kind == "name"
         if span.kind == "name":
-            in_question = float(bool(span_words) and all(w in self.q_name_words for w in span_words))
+            in_question = float(
+                bool(span_words) and all(w in self.q_name_words for w in span_words)
+            )
         elif span.kind in ("date", "year"):
             in_question = float(bool(period_keys(surface) & q.periods) and q.wh != "when")
         else:
@@ -390,7 +403,9 @@ class _SpanContext:
         published = doc.info.published
         year = _year_of(span)
         key = "".join(ch for ch in surface.lower() if ch.isalnum())
-        before_words = [w.lower() for w in WORD_RE.findall(text[max(0, span.start - 30) : span.start])]
+        before_words = [
+            w.lower() for w in WORD_RE.findall(text[max(0, span.start - 30) : span.start])
+        ]
         after_words = [w.lower() for w in WORD_RE.findall(text[span.end : span.end + 25])]
         titles = lexicon.person_titles
         value = span.value
@@ -403,7 +418,9 @@ class _SpanContext:
             min(name_dist, FAR) / FAR, min(attr_rank, 5) / 5.0,
             _coverage(q.attribute_terms, clause_terms, self.idf),
             float(bool(clause_terms & self.rivals)), _share(q.name_terms, clause_terms) if q.name_terms else 0.0,
-            float(clause_same),
+            float(clause_same), min(figure_dist, FAR) / FAR,
+            float(is_name and bool(span_words) and all(
+                w.rstrip(".") in lexicon.person_titles or w in ("and", "of", "&") for w in span_words)),
             _coverage(q.attribute_terms, near, self.idf), _coverage(q.terms, near, self.idf),
             in_question,
             len(set(span_words) & self.q_name_words) / len(span_words) if span_words else 0.0,
@@ -443,7 +460,9 @@ def fill_sentence_kinds(rows: np.ndarray, c: CandidateSet, kind_probs: np.ndarra
         rows[i, KIND_COLUMNS] = max((kind_probs[index[s.kind]] for s in cand.spans), default=0.0)
 
 
-def fill_span_kinds(rows: np.ndarray, spans: list[tuple[int, Span]], kind_probs: np.ndarray) -> None:
+def fill_span_kinds(
+    rows: np.ndarray, spans: list[tuple[int, Span]], kind_probs: np.ndarray
+) -> None:
     index = {kind: n for n, kind in enumerate(KINDS)}
     for row, (_, span) in enumerate(spans):
         rows[row, KIND_PROB_COLUMN] = kind_probs[index[span.kind]]
@@ -543,9 +562,15 @@ def computed_row(q: QuestionAnalysis, lexicon: Lexicon, has_sides: bool) -> np.n
     two sides (rag.reader.computed)."""
     return np.asarray(
         [
-            *(q.comparisons[c] for c in COMPARISONS), float(has_sides), float(q.two_sides), len(q.names),
-            len(q.periods), float(bool(lexicon.comparison_split.search(q.text))), len(q.figures),
-            float(q.latest), *(float(q.wh == w) for w in WH_CLASSES),
+            *(q.comparisons[c] for c in COMPARISONS),
+            float(has_sides),
+            float(q.two_sides),
+            len(q.names),
+            len(q.periods),
+            float(bool(lexicon.comparison_split.search(q.text))),
+            len(q.figures),
+            float(q.latest),
+            *(float(q.wh == w) for w in WH_CLASSES),
         ],  # fmt: skip
         dtype=np.float32,
     )
@@ -579,12 +604,18 @@ def verdict_row(
     local = {name for name, _, _ in marks.modifiers}
     return np.asarray(
         [
-            float(sentence_scores[best]), near_negations(best), len(marks.negations),
-            float(q.negated), len(marks.contrasts), len(q.figures),
+            float(sentence_scores[best]),
+            near_negations(best),
+            len(marks.negations),
+            float(q.negated),
+            len(marks.contrasts),
+            len(q.figures),
             len(matched) / len(q.figures) if q.figures else 0.0,
             float(bool(same_kind) and not matched),
-            row[names.index("names_sent")], row[names.index("names_doc")],
-            row[names.index("lex_attr")], row[names.index("lex_window")],
+            row[names.index("names_sent")],
+            row[names.index("names_doc")],
+            row[names.index("lex_attr")],
+            row[names.index("lex_window")],
             len(attr - doc.terms) / len(attr) if attr else 0.0,
             len(q.modifiers - local) / len(q.modifiers) if q.modifiers else 0.0,
             max(near_negations(i) for i in top),

@@ -133,7 +133,10 @@ def parse_lexicon(data: dict[str, Any]) -> Lexicon:
         raise LexiconError(f"lexicon lacks sections: {', '.join(missing)}")
     synonyms = _groups("synonyms", data["synonyms"], stemmed=True)
     synonym_of = {
-        stem(word): f"#{key}" for key, words in synonyms.items() for word in words if " " not in word
+        stem(word): f"#{key}"
+        for key, words in synonyms.items()
+        for word in words
+        if " " not in word
     }
     modifiers = _groups("modifiers", data["modifiers"], stemmed=False)
     kind_cues = {k: _words(f"kind_cues.{k}", v) for k, v in data["kind_cues"].items()}

@@ -50,9 +50,13 @@ class Scorer:
 DEFAULT_THRESHOLDS = {
     "answerable": 0.5,  # probability that the best answer is right, below which we abstain
     "no": 0.5,  # verdict probability of "No" above which a yes/no answer is No
-    "computed": 0.5,  # probability that a question asks for a computed two-source answer
-    "computed_answer": 0.3,  # the weaker side's span probability a computed answer needs
+    # probability that a question asks for a computed two-source answer: low, because a
+    # computed question read as a plain one is always answered wrong (-1), while a plain
+    # question sent to the computation is at worst refused (0)
+    "computed": 0.25,
+    "computed_answer": 0.5,  # the weaker side's span probability a computed answer needs
     "sentence_weight": 2.0,  # weight of the sentence's log score against the span's in a pick
+    "kind_weight": 1.0,  # weight of the question-kind probability of the span's kind
 }
 
 
@@ -97,7 +101,9 @@ class ReaderModel:
     def check(self, expected: dict[str, tuple[str, ...]], kinds: tuple[str, ...]) -> None:
         """Refuse an artifact trained on other features than this code computes."""
         if tuple(self.kinds.classes) != tuple(kinds):
-            raise ModelError("the reader artifact knows other span kinds; retrain it with `make train`")
+            raise ModelError(
+                "the reader artifact knows other span kinds; retrain it with `make train`"
+            )
         for name, features in expected.items():
             if tuple(self.scorer(name).features) != tuple(features):
                 raise ModelError(

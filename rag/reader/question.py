@@ -17,7 +17,9 @@ CUE_KINDS = ("money", "percent", "count", "power", "energy", "duration", "date",
              "place", "name")  # fmt: skip
 COMPARISONS = ("difference", "sum", "ratio", "max", "min")
 MONTH_NAMES = frozenset(MONTHS) | {m[:3] for m in MONTHS}
-PERIOD_TERM_RE = re.compile(r"^(?:q[1-4]|h[12]|fy\d*|\d[\d.,]*)$")  # periods and figures: not attributes
+PERIOD_TERM_RE = re.compile(
+    r"^(?:q[1-4]|h[12]|fy\d*|\d[\d.,]*)$"
+)  # periods and figures: not attributes
 
 
 @dataclass
@@ -115,3 +117,13 @@ def analyse(question: str, lexicon: Lexicon) -> QuestionAnalysis:
         negated=any(w.lower() in lexicon.negation for w in WORD_RE.findall(text)),
         two_sides=bool(split and len(names) >= 2),
     )
+
+
+WH_TYPES = {"yes_no": "yes_no", "when": "date", "who": "entity", "which": "entity",
+            "where": "entity", "how_much": "number", "how_many": "number"}  # fmt: skip
+
+
+def guessed_type(analysis: QuestionAnalysis) -> str | None:
+    """The eval-set type a question most likely has, from its question word alone (None when
+    that says nothing: "what ...", keyword queries)."""
+    return WH_TYPES.get(analysis.wh)

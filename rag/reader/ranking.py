@@ -4,8 +4,8 @@
 2. `span` scores every typed span of those sentences.
 3. `stacked` re-scores the sentences, knowing how well each one's best span scored.
 4. `within` scores each span against the other spans of its own sentence.
-A span's final score is `sentence_weight * log(stacked) + log(within)`: the right sentence,
-then the right span in it. The same functions build the training rows (eval/fit.py).
+A span's final score is `sentence_weight * log(stacked) + log(within) + kind_weight *
+log(kind)`: the right sentence, the right span in it, of the kind the question wants. The same functions build the training rows (eval/fit.py).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rag.reader.features import SENTENCE_FEATURES, SPAN_FEATURES
+from rag.reader.features import KIND_PROB_COLUMN, SENTENCE_FEATURES, SPAN_FEATURES
 from rag.reader.spans import Span
 
 TOP_SENTENCES = 15
@@ -76,11 +76,13 @@ def stack_rows(
 
 def combine(
     top: list[int], pairs: list[tuple[int, Span]], stacked: np.ndarray, within: np.ndarray,
-    weight: float,
+    kind: np.ndarray, weights: tuple[float, float],
 ) -> np.ndarray:  # fmt: skip
     position = {sentence: n for n, sentence in enumerate(top)}
     of_pair = np.asarray([stacked[position[i]] for i, _ in pairs])
-    return weight * np.log(of_pair + EPSILON) + np.log(within + EPSILON)
+    sentence_weight, kind_weight = weights
+    return (sentence_weight * np.log(of_pair + EPSILON) + np.log(within + EPSILON)
+            + kind_weight * np.log(kind + EPSILON))  # fmt: skip
 
 
 def rank(
@@ -90,14 +92,15 @@ def rank(
     span: Predict,
     stacked: Predict,
     within: Predict,
-    weight: float,
+    weights: tuple[float, float],
 ) -> Ranking:
     top = top_sentences(first_pass)
     pairs, span_rows = spans_of(sorted(top))
     span_scores = span(span_rows)
     stacked_scores = stacked(stack_rows(sentence_rows, first_pass, top, pairs, span_scores))
     within_scores = within(span_rows)
-    final = combine(top, pairs, stacked_scores, within_scores, weight)
+    kind = span_rows[:, KIND_PROB_COLUMN] if len(span_rows) else np.zeros(0)
+    final = combine(top, pairs, stacked_scores, within_scores, kind, weights)
     return Ranking(top, pairs, span_rows, span_scores, stacked_scores, within_scores, final)
 
 

@@ -93,7 +93,12 @@ class ExtractiveReader:
             # a computed question is answered by a computation or not at all: one figure alone
             # would be a wrong answer
             def rank_side(side: QuestionAnalysis) -> Ranking:
-                return self.rank(side, candidates, self.features.sentence_features(side, candidates, kind_probs), kind_probs)
+                return self.rank(
+                    side,
+                    candidates,
+                    self.features.sentence_features(side, candidates, kind_probs),
+                    kind_probs,
+                )
 
             reading.computed = self.computed.read(q, candidates, rank_side)
             if reading.computed is None:
@@ -120,17 +125,23 @@ class ExtractiveReader:
         return reading
 
     def rank(
-        self, q: QuestionAnalysis, c: CandidateSet, sentence_rows: np.ndarray, kind_probs: np.ndarray
+        self,
+        q: QuestionAnalysis,
+        c: CandidateSet,
+        sentence_rows: np.ndarray,
+        kind_probs: np.ndarray,
     ) -> Ranking:
         scorer = self.model.scorer
         return rank(
             scorer("sentence").predict(sentence_rows),
             sentence_rows,
-            lambda only: self.features.span_features(q, c, sentence_rows, only=only, kind_probs=kind_probs),
+            lambda only: self.features.span_features(
+                q, c, sentence_rows, only=only, kind_probs=kind_probs
+            ),
             scorer("span").predict,
             scorer("stacked").predict,
             scorer("within").predict,
-            self.model.threshold("sentence_weight"),
+            (self.model.threshold("sentence_weight"), self.model.threshold("kind_weight")),
         )
 
     def verdict(self, q, c, sentence_rows, ranking, best) -> str:  # type: ignore[no-untyped-def]
@@ -142,7 +153,9 @@ class ExtractiveReader:
 
     def wants_computed(self, q: QuestionAnalysis) -> bool:
         row = computed_row(q, self.lexicon, self.computed.sides(q) is not None)[None, :]
-        return float(self.model.scorer("computed").predict(row)[0]) >= self.model.threshold("computed")
+        return float(self.model.scorer("computed").predict(row)[0]) >= self.model.threshold(
+            "computed"
+        )
 
 
 def _dedupe(ranking: Ranking, c: CandidateSet) -> list[Pick]:

@@ -18,6 +18,7 @@ from rag.dates import MONTHS, find_dates
 from rag.quantities import find_quantities
 from rag.reader.lexicon import default_lexicon
 
+
 def _fingerprint() -> str:
     """Spans stored by another version of the span finder are found again when read: the
     version is a hash of the code and data that find them."""
@@ -35,7 +36,9 @@ def _fingerprint() -> str:
 SPANS_VERSION = _fingerprint()
 QUANTITY_KINDS = {"currency": "money", "percent": "percent", "power": "power",
                   "energy": "energy", "data": "data", "count": "count"}  # fmt: skip
-AMOUNT_KINDS = frozenset({"money", "percent", "power", "energy", "data", "count", "number", "duration"})
+AMOUNT_KINDS = frozenset(
+    {"money", "percent", "power", "energy", "data", "count", "number", "duration"}
+)
 TIME_KINDS = frozenset({"date", "year"})
 KINDS = ("money", "percent", "power", "energy", "data", "count", "number", "duration", "date",
          "year", "name")  # fmt: skip
@@ -52,7 +55,9 @@ DURATION_RE = re.compile(
 )
 
 _MONTH = r"(?:" + "|".join(m.capitalize() + "|" + m.capitalize()[:3] + r"\.?" for m in MONTHS) + ")"
-MONTH_DAY_RE = re.compile(rf"\b(?:{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?|\d{{1,2}}\s+{_MONTH})\b(?!,?\s+\d)")
+MONTH_DAY_RE = re.compile(
+    rf"\b(?:{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?|\d{{1,2}}\s+{_MONTH})\b(?!,?\s+\d)"
+)
 FISCAL_RE = re.compile(r"\b(?:fiscal(?:\s+year)?\s+|FY\s?)(?:19|20)?\d\d\b", re.IGNORECASE)
 YEAR_RE = re.compile(r"(?<![\w.,$€£-])(?:19|20)\d\d(?![\w%.,]\d|\s?(?:%|percent))")
 BARE_NUMBER_RE = re.compile(r"(?<![\w.,$€£])(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?![\w%])")
@@ -135,7 +140,9 @@ def _amounts(text: str) -> list[Span]:
         kind = QUANTITY_KINDS.get(quantity.kind)
         if kind is None:
             continue
-        if kind == "count" and NAMED_NUMBER_RE.search(text[max(0, quantity.start - 30) : quantity.start]):
+        if kind == "count" and NAMED_NUMBER_RE.search(
+            text[max(0, quantity.start - 30) : quantity.start]
+        ):
             continue  # the number is part of a name, not a count of what follows
         unit = quantity.unit if kind != "count" else quantity.unit.lower()
         found.append(
@@ -163,7 +170,9 @@ def _dates(text: str) -> list[Span]:
     for pattern, precision in ((MONTH_DAY_RE, "day"), (FISCAL_RE, "fiscal")):
         for match in pattern.finditer(text):
             if not _overlaps(match.start(), match.end(), taken):
-                found.append(Span(match.start(), match.end(), "date", match.group(0).lower(), precision))
+                found.append(
+                    Span(match.start(), match.end(), "date", match.group(0).lower(), precision)
+                )
                 taken.append((match.start(), match.end()))
     return found
 

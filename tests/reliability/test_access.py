@@ -75,8 +75,15 @@ ROUTES: dict[tuple[str, str], Row] = {
     ),
     ("GET", "/v1/sources"): Row(READS),
     ("POST", "/v1/sources"): Row(
-        WRITES, allowed=201, request={"json": {"url": "https://feeds.example.invalid/rt.xml",
-                                               "name": "route-table-src", "every": "1h"}},
+        WRITES,
+        allowed=201,
+        request={
+            "json": {
+                "url": "https://feeds.example.invalid/rt.xml",
+                "name": "route-table-src",
+                "every": "1h",
+            }
+        },
     ),  # fmt: skip
     ("POST", "/v1/sources/{name}/run"): Row(WRITES, path="/v1/sources/route-table-src/run"),
     ("DELETE", "/v1/sources/{name}"): Row(WRITES, path="/v1/sources/route-table-src"),

@@ -1,0 +1,120 @@
+"""The reader's stages one at a time, on sentences written for these tests: the lexicon is
+validated, typed spans have exact offsets, question analysis reads cues from data, features
+have the names the artifact expects, and the artifact refuses features it was not trained on."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from rag.reader.lexicon import LexiconError, default_lexicon, load_lexicon, parse_lexicon
+from rag.reader.model import ModelError, load_model
+from rag.reader.question import analyse
+from rag.reader.ranking import ANSWER_FEATURES, STACKED_FEATURES
+from rag.reader.reader import EXPECTED_FEATURES
+from rag.reader.spans import KINDS, dump_spans, find_spans, load_spans, period_keys
+
+
+def spans_of(text: str) -> list[tuple[str, str]]:
+    return [(text[s.start : s.end], s.kind) for s in find_spans(text)]
+
+
+def test_the_packaged_lexicon_loads_and_collapses_synonyms() -> None:
+    lexicon = default_lexicon()
+    assert lexicon.canonical("revenue") == lexicon.canonical("sales")
+    assert lexicon.canonical("profit") != lexicon.canonical("revenue")
+    assert "per_share" in lexicon.modifier_groups("a dividend of 40 cents per share")
+    assert "up_to" in lexicon.modifier_groups("worth up to $2 billion")
+    assert "growth" not in lexicon.modifier_groups("an up-front payment")  # "up" is not "up-front"
+
+
+def test_a_word_in_two_synonym_groups_is_an_error(tmp_path: Path) -> None:
+    data = dict(default_lexicon().raw)
+    data["synonyms"] = [["revenue", "sales"], ["turnover", "sales"]]
+    with pytest.raises(LexiconError, match="'sales' is in group"):
+        parse_lexicon(data)
+    data = dict(default_lexicon().raw)
+    data["negation"] = ["Not"]
+    with pytest.raises(LexiconError, match="lower case"):
+        parse_lexicon(data)
+    broken = tmp_path / "lexicon.json"
+    broken.write_text("{not json")
+    with pytest.raises(LexiconError, match="lexicon.json: not JSON"):
+        load_lexicon(broken)
+    missing = dict(default_lexicon().raw)
+    del missing["negation"]
+    with pytest.raises(LexiconError, match="negation"):
+        parse_lexicon(missing)
+
+
+def test_amounts_with_currency_scale_ranges_and_durations() -> None:
+    text = (
+        "Kestrel Rail raised NT$3.2 billion, guided to $1,200 - $1,250 million, paid Rs 18 crore, "
+        "cut 4.5% of jobs and signed a 15-year lease that starts in 18 months."
+    )
+    found = spans_of(text)
+    assert ("NT$3.2 billion", "money") in found
+    assert ("$1,200 - $1,250 million", "money") in found
+    assert ("Rs 18 crore", "money") in found
+    assert ("4.5%", "percent") in found
+    assert ("15-year", "duration") in found and ("18 months", "duration") in found
+    money = next(s for s in find_spans(text) if s.kind == "money")
+    assert money.unit == "TWD" and money.value == pytest.approx(3.2e9)
+
+
+def test_dates_periods_years_and_names() -> None:
+    text = (
+        "SAN MATEO (Wirewatch) - Orrin Labs' chief executive Mara Quill said on July 17 the deal "
+        "should close in the first quarter of Orrin's fiscal year 2027, after a 2026 review."
+    )
+    found = spans_of(text)
+    assert ("July 17", "date") in found
+    assert ("the first quarter of Orrin's fiscal year 2027", "date") in found
+    assert ("2026", "year") in found
+    assert ("Mara Quill", "name") in found and ("Orrin Labs", "name") in found
+    assert all(kind != "name" or "'" not in surface for surface, kind in found)  # no possessives
+    assert period_keys("Q3 2024 and the second half of 2025") >= {"2024Q3", "2025H2", "2024"}
+
+
+def test_spans_round_trip_through_stored_metadata() -> None:
+    spans = find_spans("Volta Freight booked $12 million in Q2 2025 from 40 customers.")
+    assert load_spans(dump_spans(spans)) == spans
+
+
+def test_question_analysis_reads_cues_from_the_lexicon() -> None:
+    lexicon = default_lexicon()
+    q = analyse("How much did Volta Freight's Q2 2025 revenue rise per share?", lexicon)
+    assert q.wh == "how_much" and q.names == ["Volta Freight"]
+    assert q.periods >= {"2025Q2"} and "per_share" in q.modifiers
+    assert "q2" not in q.attribute_terms and lexicon.canonical("revenue") in q.attribute_terms
+    assert analyse("Did Volta Freight cut its forecast?", lexicon).yes_no
+    compare = analyse("How many more parcels did Volta ship in Q3 than in Q2?", lexicon)
+    assert compare.comparisons["difference"] == 1.0
+    assert analyse("When will the Ostrava depot open?", lexicon).wh == "when"
+
+
+def test_the_shipped_artifact_matches_the_features_this_code_computes() -> None:
+    model = load_model()
+    model.check(EXPECTED_FEATURES, KINDS)  # raises when the artifact is stale
+    assert model.scorer("stacked").features == STACKED_FEATURES
+    assert model.scorer("answerable").features == ANSWER_FEATURES
+    assert 0.0 <= model.threshold("answerable") <= 1.0
+    assert model.meta["sets"] and model.meta["questions"] > 0
+    probabilities = model.kinds.predict(np.ones(384) / np.sqrt(384))
+    assert probabilities.shape == (len(KINDS),) and probabilities.sum() == pytest.approx(1.0)
+
+
+def test_an_artifact_for_other_features_is_refused(tmp_path: Path) -> None:
+    data = load_model().to_json()
+    data["models"]["span"]["features"] = data["models"]["span"]["features"][:-1]
+    stale = tmp_path / "model.json"
+    stale.write_text(json.dumps(data))
+    with pytest.raises(ModelError, match="retrain"):
+        load_model(stale).check(EXPECTED_FEATURES, KINDS)
+    data["version"] = 0
+    stale.write_text(json.dumps(data))
+    with pytest.raises(ModelError, match="version"):
+        load_model(stale)
