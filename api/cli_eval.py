@@ -264,6 +264,34 @@ def _errored(reports: dict[str, dict[str, Any]]) -> dict[str, int]:
     return {name: count for name, count in counts.items() if count}
 
 
+def run_cv_command(
+    set_path: Path, corpus: Path | None, folds: int, out: Path | None, as_json: bool
+) -> int:
+    """`newsdesk eval --cv K`: a cross-validated report of the set (eval.train.cross_validated)."""
+    if corpus is None:
+        raise _usage("--cv needs --corpus: the set is answered over a fresh index of it")
+    if folds < 2:
+        raise _usage("--cv needs at least 2 folds")
+    try:
+        load_set(set_path)
+    except SetError as error:
+        raise _usage(str(error)) from None
+    from eval.train import cross_validated, summary_table
+
+    report = cross_validated(set_path, corpus, folds)
+    if out is not None:
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "report.json").write_text(
+            json.dumps(report, indent=1, default=str), encoding="utf-8"
+        )
+    if as_json:
+        typer.echo(json.dumps(report, default=str))
+    else:
+        typer.echo(f"{set_path}: {folds}-fold cross-validated, folds grouped by document family")
+        typer.echo(summary_table(report["metrics"], report["by_type"]))
+    return 1 if report["metrics"]["summary"]["errors"] else 0
+
+
 def register(app: typer.Typer) -> None:
     @app.command("eval")
     def eval_command(
@@ -296,8 +324,17 @@ def register(app: typer.Typer) -> None:
         api_key: Annotated[
             str | None, typer.Option(envvar="NEWSDESK_EVAL_API_KEY", help="API key for --url.")
         ] = None,
+        cv: Annotated[
+            int,
+            typer.Option(
+                help="K-fold cross-validation of the trained reader (with --corpus): folds "
+                "grouped by document family, each answered by a reader trained without it."
+            ),
+        ] = 0,
     ) -> None:
         """Score answers, citations, abstention and retrieval on a question set."""
+        if cv:
+            raise typer.Exit(run_cv_command(set_path, corpus, cv, out, as_json))
         code = run_eval_command(
             set_path=set_path, corpus=corpus, data_dir=data_dir, url=url, out=out,
             baseline=baseline, fail_under=fail_under, retriever=retriever, answerer=answerer,

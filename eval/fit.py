@@ -27,7 +27,8 @@ from rag.reader.features import (
     verdict_row,
 )
 from rag.reader.lexicon import default_lexicon
-from rag.reader.model import DEFAULT_THRESHOLDS, KindModel, ReaderModel, Scorer
+from rag.reader.model import DEFAULT_THRESHOLDS, KindModel, LinearScorer, ReaderModel, Scorer
+from rag.reader.question import kind_flags
 from rag.reader.ranking import (
     ANSWER_FEATURES,
     STACKED_FEATURES,
@@ -91,6 +92,23 @@ def train_scorer(name: str, rows: np.ndarray, labels: np.ndarray, features: tupl
     return Scorer(features, booster)
 
 
+VERDICT_C = 0.3  # inverse L2 strength of the yes/no verdict regression
+
+
+def train_linear(rows: np.ndarray, labels: np.ndarray, features: tuple[str, ...]) -> LinearScorer:
+    from sklearn.linear_model import LogisticRegression
+
+    mean = rows.mean(axis=0) if len(rows) else np.zeros(len(features))
+    scale = rows.std(axis=0) if len(rows) else np.ones(len(features))
+    scale[scale == 0] = 1.0
+    if len(set(labels.tolist())) < 2:  # one class only: a constant at its rate
+        rate = float(labels.mean()) if len(labels) else 0.5
+        intercept = float(np.log((rate + 1e-3) / (1 - rate + 1e-3)))
+        return LinearScorer(features, mean, scale, np.zeros(len(features)), intercept)
+    model = LogisticRegression(C=VERDICT_C, max_iter=2000).fit((rows - mean) / scale, labels)
+    return LinearScorer(features, mean, scale, model.coef_[0], float(model.intercept_[0]))
+
+
 def _rows(parts: Sequence[np.ndarray], width: int) -> np.ndarray:
     kept = [p for p in parts if len(p)]
     return np.vstack(kept) if kept else np.zeros((0, width), dtype=np.float32)
@@ -144,7 +162,7 @@ def kind_label(example: Example) -> str | None:
 def fit_kinds(examples: Sequence[Example]) -> KindModel:
     from sklearn.linear_model import LogisticRegression
 
-    labelled = [(e.retrieved.vector, kind_label(e)) for e in examples]
+    labelled = [(kind_inputs(e), kind_label(e)) for e in examples]
     rows = np.vstack([v for v, k in labelled if k is not None])
     labels = np.array([KINDS.index(k) for _, k in labelled if k is not None])
     model = LogisticRegression(C=KIND_C, max_iter=3000)
@@ -157,9 +175,13 @@ def fit_kinds(examples: Sequence[Example]) -> KindModel:
     return KindModel(KINDS, coef, intercept)
 
 
+def kind_inputs(example: Example) -> np.ndarray:
+    return np.concatenate([example.retrieved.vector, kind_flags(example.analysis)])
+
+
 def fill_kinds(example: Example, kinds: KindModel) -> None:
     """The kind-model columns of an example's rows, from `kinds`."""
-    probs = kinds.predict(example.retrieved.vector)
+    probs = kinds.predict(example.retrieved.vector, np.asarray(kind_flags(example.analysis)))
     fill_sentence_kinds(example.sentence_rows, example.candidates, probs)
     if example.pairs:
         width = len(SENTENCE_FEATURES)
@@ -182,10 +204,10 @@ def fill_kinds_out_of_fold(examples: Sequence[Example], folds: int, seed: int) -
 
 @dataclass
 class Stack:
-    sentence: Scorer
-    span: Scorer
-    stacked: Scorer
-    within: Scorer
+    sentence: Scorer | LinearScorer
+    span: Scorer | LinearScorer
+    stacked: Scorer | LinearScorer
+    within: Scorer | LinearScorer
 
 
 def _typed(examples: Sequence[Example]) -> list[Example]:
@@ -387,10 +409,10 @@ def fit_reader(examples: Sequence[Example], options: FitOptions | None = None) -
     yes_no = [
         s for s in scored if s.example.yes_no and s.example.answerable and s.verdict_row is not None
     ]
-    verdict = train_scorer(
-        "verdict", _rows([s.verdict_row[None, :] for s in yes_no if s.verdict_row is not None], len(VERDICT_FEATURES)),
+    verdict = train_linear(
+        _rows([s.verdict_row[None, :] for s in yes_no if s.verdict_row is not None], len(VERDICT_FEATURES)),
         np.array([s.example.question.answers[0].strip().lower() == "no" for s in yes_no], dtype=np.int8),
-        VERDICT_FEATURES, small=True, seed=seed,
+        VERDICT_FEATURES,
     )  # fmt: skip
     lexicon = default_lexicon()
     splitter = ComputedReader(lexicon, None, None)  # type: ignore[arg-type]

@@ -18,7 +18,7 @@ from typing import Any
 from eval.aggregate import by_type, compute_metrics
 from eval.fit import FitOptions, fit_reader, folds_of
 from eval.runner import run_questions
-from eval.trainset import Example, ExampleBuilder, build_examples, load_specs
+from eval.trainset import Example, ExampleBuilder, SetSpec, build_examples, load_specs
 from rag.config import Settings
 from rag.reader.model import ReaderModel
 
@@ -90,6 +90,46 @@ def cross_validate(
         print(f"fold {fold + 1}/{folds}: trained on {len(train)}, answered {len(test)} "
               f"({time.perf_counter() - started:.0f} s)", file=sys.stderr)  # fmt: skip
     return records
+
+
+def cv_reports(
+    examples: list[Example], builders: dict[str, ExampleBuilder], specs: list[SetSpec],
+    folds: int, seed: int,
+) -> dict[str, dict[str, Any]]:  # fmt: skip
+    """Per reported set, the eval report (metrics, by_type, questions) of a K-fold CV."""
+    records = cross_validate(examples, builders, folds, seed, [s.name for s in specs if s.report])
+    reports = {}
+    for name, rows in records.items():
+        reports[name] = {
+            "metrics": compute_metrics(rows),
+            "by_type": by_type(rows),
+            "questions": rows,
+            "config": {
+                "cv_folds": folds,
+                "seed": seed,
+                "grouped_by": "document family",
+                "trained_on": sorted({e.set_name for e in examples}),
+            },  # fmt: skip
+        }
+    return reports
+
+
+def cross_validated(
+    set_path: Path, corpus: Path, folds: int, *, seed: int = 7, sets: Path | None = None
+) -> dict[str, Any]:
+    """`newsdesk eval --set S --corpus C --cv K`: S over C, K-fold cross-validated, the reader
+    trained each time on the other folds of S and of the training sets (eval/train_sets.json)."""
+    from rag.system import build_embedder
+
+    settings = Settings()  # type: ignore[call-arg]
+    embedder = build_embedder(settings)
+    specs = [s for s in load_specs(sets or ROOT / "eval" / "train_sets.json", ROOT)
+             if s.questions != set_path.resolve()]  # fmt: skip
+    for spec in specs:
+        spec.report = False
+    specs.append(SetSpec(name=set_path.stem, questions=set_path.resolve(), corpus=corpus.resolve()))
+    examples, builders = build_examples(specs, settings, embedder, log=lambda m: None)
+    return cv_reports(examples, builders, specs, folds, seed)[set_path.stem]
 
 
 def cached_examples(
@@ -178,17 +218,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     examples, builders = cached_examples(args.cache, specs, settings, embedder)
     print(f"{len(examples)} examples in {time.perf_counter() - started:.0f} s", file=sys.stderr)
     if args.cv:
-        report_sets = [s.name for s in specs if s.report]
-        records = cross_validate(examples, builders, args.cv, args.seed, report_sets)
-        reports = {}
-        for name, rows in records.items():
-            metrics = compute_metrics(rows)
-            kinds = by_type(rows)
-            reports[name] = {"metrics": metrics, "by_type": kinds, "questions": rows}
+        reports = cv_reports(examples, builders, specs, args.cv, args.seed)
+        for name, report in reports.items():
             print(f"\n## {name}: {args.cv}-fold CV, folds grouped by document family "
-                  f"({len(rows)} questions)\n")  # fmt: skip
-            print(summary_table(metrics, kinds))
+                  f"({len(report['questions'])} questions)\n")  # fmt: skip
+            print(summary_table(report["metrics"], report["by_type"]))
         if args.report:
+            args.report.parent.mkdir(parents=True, exist_ok=True)
             args.report.write_text(json.dumps(reports, indent=1, default=str), encoding="utf-8")
         return 0
     model = fit_reader(examples, FitOptions(seed=args.seed))

@@ -1,4 +1,4 @@
-"""Follow-up rewriting for the extractive answerer: "and what about Google?" -> a standalone question.
+"""Follow-up rewriting for the extractive answerer: "and what about Brightwater?" -> a standalone question.
 
 Hand-written: no offline library rewrites questions without a language model; the LLM
 answerer asks its model instead.

@@ -82,12 +82,12 @@ class Quantity:
     approx: str = ""
 
 
-ACRONYM_RE = re.compile(r"^[A-Z]{2,}s$")  # "GPUs", not "GB200"
+ACRONYM_RE = re.compile(r"^[A-Z]{2,}s$")  # "GPUs", not "XR200"
 
 
 def _noun_phrase(words: list[str]) -> int:
     """How many of the words after a number name what is counted: modifiers that are names or
-    model numbers ("Nvidia GB200"), then a lower-case noun or a plural acronym ("GPUs")."""
+    model numbers ("Korva XR200"), then a lower-case noun or a plural acronym ("GPUs")."""
     for used, word in enumerate(words[:3], 1):
         if word.lower() in COUNT_NOUN_STOP:
             return 0

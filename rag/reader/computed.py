@@ -32,7 +32,7 @@ class SidePick:
     sentence: int
     span: Span
     probability: float
-    label: str  # the side as the question words it ("Mars buying Kellanova")
+    label: str  # the side as the question words it ("Orrin buying Tessel")
 
 
 @dataclass
@@ -83,7 +83,7 @@ class ComputedReader:
         _, _, left, right, ln, rn, lp, rp, latest = min(options, key=lambda o: (o[0], o[1]))
         attribute = [t for t in q.attribute_terms if t not in self.cue_terms] or q.attribute_terms
         if len(rn) == 1 and len(ln) >= 2 and ln[0] not in rn:
-            rn = [ln[0], *rn]  # "... CagriSema in REDEFINE 1 than in REDEFINE 2": same subject
+            rn = [ln[0], *rn]  # "... velomab in STRIDE 1 than in STRIDE 2": same subject
         lp, rp = _with_years(lp, rp), _with_years(rp, lp)
         right_periods = rp if rp else (set() if latest else lp)
         return (
@@ -225,7 +225,7 @@ def _amount(value: float, kind: str, unit: str, example: str) -> str:
 
 
 def _label(side: QuestionAnalysis) -> str:
-    """How the question names a side: from its first name to its last ("Mars buying Kellanova")."""
+    """How the question names a side: from its first name to its last ("Orrin buying Tessel")."""
     if not side.names:
         return side.text.strip(" ,:;?")
     positions = [

@@ -303,6 +303,21 @@ class FeatureBuilder:
         return spans, rows
 
 
+@dataclass
+class _SentenceView:
+    """One candidate sentence as a question's span rows need it (computed once per question)."""
+
+    marks: Marks
+    attr: list[int]  # word positions of the question's attribute terms
+    rivals: list[int]  # ... of attribute words the question does not use
+    names: list[int]  # ... of the question's names
+    amounts: list[int]  # first word of every amount span
+    clause_terms: dict[int, set[str]]  # clause number -> its words' canonical stems
+    attr_distance: list[float]  # per span: scaled distance to the nearest attribute term
+    figures: list[tuple[int, int]]  # (span, first word) of spans stating the question's figures
+    by_kind: dict[str, list[int]]  # kind -> indexes of its spans
+
+
 class _SpanContext:
     """What every span row of one question shares, computed once."""
 
@@ -314,23 +329,41 @@ class _SpanContext:
         self.q_name_words = {w.lower() for n in q.names for w in WORD_RE.findall(n)}
         self.idf = _idf(set(q.terms), c)
         self.places = place_names()
-        self.per_sentence: dict[int, tuple[Marks, list[int], list[int], list[int], list[int]]] = {}
+        self.views: dict[int, _SentenceView] = {}
         self.doc_values: dict[int, dict[tuple[str, object], int]] = {}
 
-    def sentence(self, i: int) -> tuple[Marks, list[int], list[int], list[int], list[int]]:
-        if i not in self.per_sentence:
+    def view(self, i: int) -> _SentenceView:
+        if i not in self.views:
             cand = self.c.sentences[i]
             marks = self.builder.marks(cand)
             terms = [t for _, t in cand.tokens]
             attr = [k for k, t in enumerate(terms) if t in self.attr]
-            rivals = [k for k, t in enumerate(terms) if t in self.rivals]
-            names = [k for k, t in enumerate(terms) if t in self.q.name_terms]
-            amounts = [
-                first for (first, _), s in zip(marks.span_tokens, cand.spans, strict=True)
-                if s.kind in AMOUNT_KINDS
-            ]  # fmt: skip
-            self.per_sentence[i] = (marks, attr, rivals, names, amounts)
-        return self.per_sentence[i]
+            clause_terms: dict[int, set[str]] = {}
+            for term, clause in zip(terms, marks.clauses, strict=False):
+                clause_terms.setdefault(clause, set()).add(term)
+            by_kind: dict[str, list[int]] = {}
+            for n, span in enumerate(cand.spans):
+                by_kind.setdefault(span.kind, []).append(n)
+            self.views[i] = _SentenceView(
+                marks=marks,
+                attr=attr,
+                rivals=[k for k, t in enumerate(terms) if t in self.rivals],
+                names=[k for k, t in enumerate(terms) if t in self.q.name_terms],
+                amounts=[
+                    first
+                    for (first, _), s in zip(marks.span_tokens, cand.spans, strict=True)
+                    if s.kind in AMOUNT_KINDS
+                ],  # fmt: skip
+                clause_terms=clause_terms,
+                attr_distance=[min(_left_right(attr, *bounds)) for bounds in marks.span_tokens],
+                figures=[
+                    (n, marks.span_tokens[n][0])
+                    for n, other in enumerate(cand.spans)
+                    if any(same_amount(f, other) for f in self.q.figures)
+                ],  # fmt: skip
+                by_kind=by_kind,
+            )
+        return self.views[i]
 
     def frequency(self, doc_index: int, span: Span) -> int:
         if doc_index not in self.doc_values:
@@ -343,88 +376,86 @@ class _SpanContext:
         return self.doc_values[doc_index].get((span.kind, span.value), 0)
 
     def row(self, i: int, k: int) -> tuple[float, ...]:
-        q, lexicon = self.q, self.lexicon
         cand = self.c.sentences[i]
-        doc = self.c.docs[cand.doc]
         span = cand.spans[k]
-        marks, attr, rivals, names, amounts = self.sentence(i)
-        first, last = marks.span_tokens[k]
-        text = cand.sentence.text
-        surface = text[span.start : span.end]
+        surface = cand.sentence.text[span.start : span.end]
+        span_words = [w.lower() for w in WORD_RE.findall(surface)]
+        return (
+            *(float(span.kind == kind) for kind in KINDS), 0.0,
+            max((self.q.cues[cue] for cue in KIND_CUES[span.kind]), default=0.0),
+            float(bool(span.approx) and span.approx != "range"), float(span.approx == "range"),
+            *self._binding(i, k, span_words),
+            *self._context(i, k, surface),
+            *self._shape(i, k, surface, span_words),
+        )  # fmt: skip
+
+    def _binding(self, i: int, k: int, span_words: list[str]) -> tuple[float, ...]:
+        """How the span sits among the question's words: distances, clause, neighbourhood."""
+        q, view, cand = self.q, self.view(i), self.c.sentences[i]
+        span = cand.spans[k]
+        first, last = view.marks.span_tokens[k]
+        attr_left, attr_right = _left_right(view.attr, first, last)
+        rival_left, rival_right = _left_right(view.rivals, first, last)
+        if view.attr:
+            target = min(view.attr, key=lambda a: abs(a - first))
+            low, high = sorted((target, first))
+            between = sum(1 for a in view.amounts if low < a < high)
+        else:
+            between = 5
+        name_dist = min((min(abs(n - first), abs(n - last)) for n in view.names), default=FAR)
+        clause_of = view.marks.clauses
+        clause = clause_of[first] if first < len(clause_of) else -1
+        clause_terms = view.clause_terms.get(clause, set())
+        others = [n for n in view.by_kind[span.kind] if n != k]
+        attr_rank = sum(1 for n in others if view.attr_distance[n] < view.attr_distance[k])
+        clause_same = sum(
+            1 for n in others
+            if view.marks.span_tokens[n][0] < len(clause_of)
+            and clause_of[view.marks.span_tokens[n][0]] == clause
+        )  # fmt: skip
+        figure_dist = min((abs(t - first) for n, t in view.figures if n != k), default=FAR)
         tokens = cand.tokens
         near = {t for _, t in tokens[max(0, first - NEAR_WORDS) : first]}
         near |= {t for _, t in tokens[last + 1 : last + 1 + NEAR_WORDS]}
-        attr_left, attr_right = _left_right(attr, first, last)
-        rival_left, rival_right = _left_right(rivals, first, last)
-        nearest_attr = min((abs(a - first) for a in attr), default=None)
-        if nearest_attr is None:
-            between = 5
+        titles = self.lexicon.person_titles
+        return (
+            attr_left, attr_right, rival_left, rival_right, min(between, 5) / 5.0,
+            min(name_dist, FAR) / FAR, min(attr_rank, 5) / 5.0,
+            _coverage(q.attribute_terms, clause_terms, self.idf),
+            float(bool(clause_terms & self.rivals)),
+            _share(q.name_terms, clause_terms) if q.name_terms else 0.0,
+            float(clause_same), min(figure_dist, FAR) / FAR,
+            float(span.kind == "name" and bool(span_words) and all(
+                w.rstrip(".") in titles or w in ("and", "of", "&") for w in span_words)),
+            _coverage(q.attribute_terms, near, self.idf), _coverage(q.terms, near, self.idf),
+        )  # fmt: skip
+
+    def _context(self, i: int, k: int, surface: str) -> tuple[float, ...]:
+        """What is written around the span: modifiers, periods, event and report verbs."""
+        q, view, cand = self.q, self.view(i), self.c.sentences[i]
+        span = cand.spans[k]
+        marks = view.marks
+        doc = self.c.docs[cand.doc]
+        if span.kind == "name":
+            words = [w.lower() for w in WORD_RE.findall(surface)]
+            in_question = float(bool(words) and all(w in self.q_name_words for w in words))
+        elif span.kind in ("date", "year"):
+            in_question = float(bool(period_keys(surface) & q.periods) and q.wh != "when")
         else:
-            target = min(attr, key=lambda a: abs(a - first))
-            low, high = sorted((target, first))
-            between = sum(1 for a in amounts if low < a < high)
-        name_dist = min((min(abs(n - first), abs(n - last)) for n in names), default=FAR)
-        span_words = [w.lower() for w in WORD_RE.findall(surface)]
-        is_name = span.kind == "name"
-        clause_of = marks.clauses
-        clause = clause_of[first] if first < len(clause_of) else -1
-        clause_terms = {t for (_, t), c in zip(tokens, clause_of, strict=False) if c == clause}
-        own_distance = min(attr_left, attr_right)
-        same_kind_spans = [
-            n for n, other in enumerate(cand.spans) if other.kind == span.kind and n != k
-        ]
-        attr_rank = sum(
-            1 for n in same_kind_spans
-            if min(_left_right(attr, *marks.span_tokens[n])) < own_distance
-        )  # fmt: skip
-        figure_tokens = [
-            marks.span_tokens[n][0] for n, other in enumerate(cand.spans)
-            if n != k and any(same_amount(f, other) for f in q.figures)
-        ]  # fmt: skip
-        figure_dist = min((abs(t - first) for t in figure_tokens), default=FAR)
-        clause_same = sum(
-            1 for n in same_kind_spans
-            if marks.span_tokens[n][0] < len(clause_of) and clause_of[marks.span_tokens[n][0]] == clause
-        )  # fmt: skip
+            in_question = float(any(same_amount(f, span) for f in q.figures))
         local = {
             name for name, s, e in marks.modifiers
             if e > span.start - BEFORE_CHARS and s < span.end + AFTER_CHARS
             and not span.start <= s < span.end
         }  # fmt: skip
-        same_kind = [s for s in cand.spans if s.kind == span.kind]
-        if span.kind == "name":
-            in_question = float(
-                bool(span_words) and all(w in self.q_name_words for w in span_words)
-            )
-        elif span.kind in ("date", "year"):
-            in_question = float(bool(period_keys(surface) & q.periods) and q.wh != "when")
-        else:
-            in_question = float(any(same_amount(f, span) for f in q.figures))
+        same_kind = view.by_kind[span.kind]
         published = doc.info.published
         year = _year_of(span)
-        key = "".join(ch for ch in surface.lower() if ch.isalnum())
-        before_words = [
-            w.lower() for w in WORD_RE.findall(text[max(0, span.start - 30) : span.start])
-        ]
-        after_words = [w.lower() for w in WORD_RE.findall(text[span.end : span.end + 25])]
-        titles = lexicon.person_titles
-        value = span.value
-        words_title = self.builder.words(f"title:{doc.info.doc_id}", doc.info.title)
         return (
-            *(float(span.kind == kind) for kind in KINDS), 0.0,
-            max((q.cues[cue] for cue in KIND_CUES[span.kind]), default=0.0),
-            float(bool(span.approx) and span.approx != "range"), float(span.approx == "range"),
-            attr_left, attr_right, rival_left, rival_right, min(between, 5) / 5.0,
-            min(name_dist, FAR) / FAR, min(attr_rank, 5) / 5.0,
-            _coverage(q.attribute_terms, clause_terms, self.idf),
-            float(bool(clause_terms & self.rivals)), _share(q.name_terms, clause_terms) if q.name_terms else 0.0,
-            float(clause_same), min(figure_dist, FAR) / FAR,
-            float(is_name and bool(span_words) and all(
-                w.rstrip(".") in lexicon.person_titles or w in ("and", "of", "&") for w in span_words)),
-            _coverage(q.attribute_terms, near, self.idf), _coverage(q.terms, near, self.idf),
             in_question,
-            len(set(span_words) & self.q_name_words) / len(span_words) if span_words else 0.0,
-            len(same_kind), same_kind.index(span) if span in same_kind else 0, len(span_words),
+            len(set(WORD_RE.findall(surface.lower())) & self.q_name_words)
+            / max(1, len(WORD_RE.findall(surface))),
+            len(same_kind), same_kind.index(k), len(WORD_RE.findall(surface)),
             len(local & q.modifiers), len(local - q.modifiers),
             *(float(m in local) - 0.5 * float(m in q.modifiers and m not in local) for m in FIXED_MODIFIERS),
             float(year is not None and str(year) in q.periods),
@@ -435,6 +466,24 @@ class _SpanContext:
             float(any(abs(p - span.start) < 60 for p in marks.reports)),
             float(any(name == "expected" and abs(s - span.start) < 60 for name, s, _ in marks.modifiers)),
             float(any(abs(p - span.start) < 50 for p in marks.negations)),
+        )  # fmt: skip
+
+    def _shape(self, i: int, k: int, surface: str, span_words: list[str]) -> tuple[float, ...]:
+        """What the span looks like: an outlet, a dateline, a person, an organisation, a place."""
+        lexicon, cand = self.lexicon, self.c.sentences[i]
+        span = cand.spans[k]
+        doc = self.c.docs[cand.doc]
+        text = cand.sentence.text
+        is_name = span.kind == "name"
+        key = "".join(ch for ch in surface.lower() if ch.isalnum())
+        before_words = [
+            w.lower() for w in WORD_RE.findall(text[max(0, span.start - 30) : span.start])
+        ]
+        after_words = [w.lower() for w in WORD_RE.findall(text[span.end : span.end + 25])]
+        titles = lexicon.person_titles
+        value = span.value
+        words_title = self.builder.words(f"title:{doc.info.doc_id}", doc.info.title)
+        return (
             float(is_name and bool(key) and any(h in key or key in h for h in _host_words(doc.info.url))),
             float(text[: span.start].count("(") > text[: span.start].count(")")),
             float(is_name and surface.isupper() and len(surface) > 3), float(span.start == 0),
@@ -548,8 +597,7 @@ def explain(names: tuple[str, ...], row: np.ndarray) -> dict[str, float]:
 VERDICT_FEATURES = (
     "v_score", "v_neg_near", "v_neg_any", "v_q_negated", "v_contrast", "v_q_figures",
     "v_fig_match", "v_fig_mismatch", "v_names_sent", "v_names_doc", "v_lex_attr",
-    "v_lex_window", "v_attr_missing_doc", "v_mod_missing", "v_neg_near_top3", "v_lex_attr_top3",
-    "v_cos",
+    "v_lex_window", "v_attr_missing_doc", "v_mod_missing", "v_cos",
 )  # fmt: skip
 COMPUTED_FEATURES = (
     *(f"c_{c}" for c in COMPARISONS), "c_sides", "c_two_sides", "c_names", "c_periods", "c_split",
@@ -600,7 +648,6 @@ def verdict_row(
     same_kind = [f for f in q.figures if any(s.kind == f.kind for s in cand.spans)]
     matched = [f for f in q.figures if any(same_amount(f, s) for s in cand.spans)]
     doc = c.docs[cand.doc]
-    top = [int(i) for i in np.argsort(-sentence_scores)[:3]]
     local = {name for name, _, _ in marks.modifiers}
     return np.asarray(
         [
@@ -618,8 +665,6 @@ def verdict_row(
             row[names.index("lex_window")],
             len(attr - doc.terms) / len(attr) if attr else 0.0,
             len(q.modifiers - local) / len(q.modifiers) if q.modifiers else 0.0,
-            max(near_negations(i) for i in top),
-            max(float(sentence_rows[i][names.index("lex_attr")]) for i in top),
             row[names.index("cos")],
         ],  # fmt: skip
         dtype=np.float32,

@@ -41,10 +41,44 @@ class Scorer:
         return {"features": list(self.features), "model": self.booster.model_to_string()}
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> Scorer:
+    def from_json(cls, data: dict[str, Any]) -> Scorer | LinearScorer:
+        if data.get("type") == "linear":
+            return LinearScorer.from_json(data)
         import lightgbm
 
         return cls(tuple(data["features"]), lightgbm.Booster(model_str=data["model"]))
+
+
+@dataclass
+class LinearScorer:
+    """A logistic regression over standardised features, for models with a few hundred rows
+    (the yes/no verdict), where a monotone model generalises better than trees."""
+
+    features: tuple[str, ...]
+    mean: np.ndarray
+    scale: np.ndarray
+    coef: np.ndarray
+    intercept: float
+
+    def predict(self, rows: np.ndarray) -> np.ndarray:
+        if len(rows) == 0:
+            return np.zeros(0, dtype=np.float64)
+        if rows.shape[1] != len(self.features):
+            raise ModelError(f"expected {len(self.features)} features, got {rows.shape[1]}")
+        z = (
+            (np.asarray(rows, dtype=np.float64) - self.mean) / self.scale
+        ) @ self.coef + self.intercept
+        return 1.0 / (1.0 + np.exp(-np.clip(z, -30, 30)))
+
+    def to_json(self) -> dict[str, Any]:
+        return {"type": "linear", "features": list(self.features), "mean": self.mean.tolist(),
+                "scale": self.scale.tolist(), "coef": self.coef.tolist(),
+                "intercept": self.intercept}  # fmt: skip
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> LinearScorer:
+        return cls(tuple(data["features"]), np.asarray(data["mean"]), np.asarray(data["scale"]),
+                   np.asarray(data["coef"]), float(data["intercept"]))  # fmt: skip
 
 
 DEFAULT_THRESHOLDS = {
@@ -54,7 +88,9 @@ DEFAULT_THRESHOLDS = {
     # computed question read as a plain one is always answered wrong (-1), while a plain
     # question sent to the computation is at worst refused (0)
     "computed": 0.25,
-    "computed_answer": 0.5,  # the weaker side's span probability a computed answer needs
+    # the weaker side's span score (exp(final / 3)) a computed answer needs; chosen on CV runs:
+    # at 0.3 a devset run answered 10 computed questions and got none right
+    "computed_answer": 0.4,
     "sentence_weight": 2.0,  # weight of the sentence's log score against the span's in a pick
     "kind_weight": 1.0,  # weight of the question-kind probability of the span's kind
 }
@@ -62,15 +98,18 @@ DEFAULT_THRESHOLDS = {
 
 @dataclass
 class KindModel:
-    """Which kind of span a question wants (money, date, name...), from its MiniLM vector:
-    a multinomial logistic regression, evaluated with numpy."""
+    """Which kind of span a question wants (money, date, name...), from its MiniLM vector and
+    its question-word and cue flags: a multinomial logistic regression, evaluated with numpy."""
 
     classes: tuple[str, ...]
-    coef: np.ndarray  # classes x dimensions
+    coef: np.ndarray  # classes x inputs (the vector's dimensions, then the flags)
     intercept: np.ndarray
 
-    def predict(self, vector: np.ndarray) -> np.ndarray:
-        z = self.coef @ np.asarray(vector, dtype=np.float64) + self.intercept
+    def predict(self, vector: np.ndarray, flags: np.ndarray) -> np.ndarray:
+        inputs = np.concatenate(
+            [np.asarray(vector, dtype=np.float64), np.asarray(flags, dtype=np.float64)]
+        )
+        z = self.coef @ inputs + self.intercept
         z = np.exp(z - z.max())
         return z / z.sum()
 
@@ -85,7 +124,7 @@ class KindModel:
 
 @dataclass
 class ReaderModel:
-    scorers: dict[str, Scorer]
+    scorers: dict[str, Scorer | LinearScorer]
     kinds: KindModel
     thresholds: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_THRESHOLDS))
     meta: dict[str, Any] = field(default_factory=dict)
@@ -93,14 +132,16 @@ class ReaderModel:
     def threshold(self, name: str) -> float:
         return float(self.thresholds.get(name, DEFAULT_THRESHOLDS[name]))
 
-    def scorer(self, name: str) -> Scorer:
+    def scorer(self, name: str) -> Scorer | LinearScorer:
         if name not in self.scorers:
             raise ModelError(f"the reader artifact has no {name!r} model")
         return self.scorers[name]
 
-    def check(self, expected: dict[str, tuple[str, ...]], kinds: tuple[str, ...]) -> None:
+    def check(
+        self, expected: dict[str, tuple[str, ...]], kinds: tuple[str, ...], kind_inputs: int
+    ) -> None:
         """Refuse an artifact trained on other features than this code computes."""
-        if tuple(self.kinds.classes) != tuple(kinds):
+        if tuple(self.kinds.classes) != tuple(kinds) or self.kinds.coef.shape[1] != kind_inputs:
             raise ModelError(
                 "the reader artifact knows other span kinds; retrain it with `make train`"
             )

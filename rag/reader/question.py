@@ -52,23 +52,29 @@ def _wh_class(text: str, lexicon: Lexicon) -> str:
     first = (WORD_RE.findall(lowered) or [""])[0]
     if first in lexicon.yes_no_openers:
         return "yes_no"
-    for pattern, name in (
-        (r"\bhow (?:much|large|big|long)\b", "how_much"),
-        (r"\bhow many\b", "how_many"),
-        (r"\b(?:when|what (?:date|day|month|year|quarter|time)|by when|how soon)\b", "when"),
-        (r"\b(?:who|whom|whose)\b", "who"),
-        (r"\bwhere\b", "where"),
-        (r"\bwhich\b", "which"),
-        (r"\bwhat\b", "what"),
+    found = []
+    for order, (pattern, name) in enumerate(
+        (
+            (r"\bhow (?:much|large|big|long)\b", "how_much"),
+            (r"\bhow many\b", "how_many"),
+            (r"\b(?:when|what (?:date|day|month|year|quarter|time)|by when|how soon)\b", "when"),
+            (r"\b(?:who|whom|whose)\b", "who"),
+            (r"\bwhere\b", "where"),
+            (r"\bwhich\b", "which"),
+            (r"\bwhat\b", "what"),
+        )
     ):
-        if re.search(pattern, lowered):
-            return name
+        match = re.search(pattern, lowered)
+        if match:
+            found.append((match.start(), order, name))
+    if found:  # the question's first question word ("Which is larger ..., and by how much?")
+        return min(found)[2]
     return "other"
 
 
 def question_names(text: str, lexicon: Lexicon) -> list[str]:
     """Names asked about: capitalised phrases, but not the question's own first word unless it
-    looks like a name ("Tesla's", "AMD", "xAI") and never generic words ("AI", "Q3")."""
+    looks like a name ("Korva's", "KVX", "qLabs") and never generic words ("AI", "Q3")."""
     names = []
     for start, _, phrase in name_phrases(text):
         words = phrase.split()
@@ -127,3 +133,9 @@ def guessed_type(analysis: QuestionAnalysis) -> str | None:
     """The eval-set type a question most likely has, from its question word alone (None when
     that says nothing: "what ...", keyword queries)."""
     return WH_TYPES.get(analysis.wh)
+
+
+def kind_flags(analysis: QuestionAnalysis) -> list[float]:
+    """What the question word and the lexicon's cues say about the answer's kind (inputs of the
+    question-kind model besides the question's vector)."""
+    return [float(analysis.wh == w) for w in WH_CLASSES] + [analysis.cues[k] for k in CUE_KINDS]

@@ -24,12 +24,13 @@ from rag.reader.features import (
 )
 from rag.reader.lexicon import Lexicon, default_lexicon
 from rag.reader.model import ReaderModel
-from rag.reader.question import QuestionAnalysis, analyse
+from rag.reader.question import CUE_KINDS, WH_CLASSES, QuestionAnalysis, analyse, kind_flags
 from rag.reader.ranking import ANSWER_FEATURES, STACKED_FEATURES, Ranking, answer_row, rank
 from rag.reader.spans import KINDS, Span
 from rag.store import ChromaStore
 from rag.types import ScoredChunk
 
+KIND_INPUTS = 384 + len(WH_CLASSES) + len(CUE_KINDS)  # MiniLM vector, then kind_flags()
 EXPECTED_FEATURES = {
     "sentence": SENTENCE_FEATURES,
     "span": SPAN_FEATURES,
@@ -73,7 +74,7 @@ class ExtractiveReader:
     ) -> None:  # fmt: skip
         self.lexicon = lexicon or default_lexicon()
         self.model = model
-        self.model.check(EXPECTED_FEATURES, KINDS)
+        self.model.check(EXPECTED_FEATURES, KINDS, KIND_INPUTS)
         self.threshold = model.threshold("answerable") if threshold is None else threshold
         self.gatherer = DocumentSentenceGatherer(store, self.lexicon, max_docs=max_docs)
         self.features = FeatureBuilder(self.lexicon, store)
@@ -86,7 +87,7 @@ class ExtractiveReader:
         if not candidates.sentences:
             reading.reason = "no sources"
             return reading
-        kind_probs = self.model.kinds.predict(vector)
+        kind_probs = self.model.kinds.predict(vector, np.asarray(kind_flags(q)))
         sentence_rows = self.features.sentence_features(q, candidates, kind_probs)
         ranking = self.rank(q, candidates, sentence_rows, kind_probs)
         if not q.yes_no and self.wants_computed(q):

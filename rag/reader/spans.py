@@ -113,7 +113,7 @@ def _overlaps(start: int, end: int, taken: list[tuple[int, int]]) -> bool:
     return any(start < e and s < end for s, e in taken)
 
 
-NAMED_NUMBER_RE = re.compile(r"(?:[A-Z][\w]*[\s-]|-)$")  # "TRILOGY 2", "Arsenal-1", "Lot 18"
+NAMED_NUMBER_RE = re.compile(r"(?:[A-Z][\w]*[\s-]|-)$")  # "STRIDE 2", "Forge-1", "Batch 18"
 
 
 def _durations(text: str) -> list[Span]:
@@ -220,8 +220,8 @@ PERIOD_TOKEN_RE = re.compile(r"^(?:Q[1-4]|H[12]|FY\d*|(?:19|20)\d\d)$")
 
 
 def _pieces(match: re.Match[str]) -> list[tuple[int, str]]:
-    """A capitalised run cut at possessives and around periods: "Tesla's Q3 2024 EV" ->
-    "Tesla", "EV"."""
+    """A capitalised run cut at possessives and around periods: "Korva's Q3 2024 EV" ->
+    "Korva", "EV"."""
     pieces: list[tuple[int, str]] = []
     current: list[tuple[int, str]] = []
     for word in re.finditer(r"\S+", match.group(0)):
@@ -273,7 +273,7 @@ def _names(text: str, taken: list[tuple[int, int]]) -> list[Span]:
     spans = []
     for start, end, phrase in find_names(text):
         if _overlaps(start, end, taken):
-            # a name may hold a date or figure ("Lot 18", "Arsenal-1"): keep it when the
+            # a name may hold a date or figure ("Batch 18", "Forge-1"): keep it when the
             # overlap is a bare number only
             inner = [(s, e) for s, e in taken if s < end and start < e]
             if any(not text[s:e].replace(",", "").replace(".", "").isdigit() for s, e in inner):

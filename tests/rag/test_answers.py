@@ -70,7 +70,9 @@ def test_until_filter_ignores_later_sources(newsdesk: Newsdesk) -> None:
 
 
 def test_the_latest_of_two_reports_answers_a_question_about_now(newsdesk: Newsdesk) -> None:
-    answer = newsdesk.ask("How large is the Northwind campus in Wyoming now, per the latest filing?")
+    answer = newsdesk.ask(
+        "How large is the Northwind campus in Wyoming now, per the latest filing?"
+    )
     assert not answer.abstained
     assert [c.doc_id for c in answer.citations] == ["campus-update"]
     assert answer.short_answer == "2 gigawatts"

@@ -12,9 +12,9 @@ import pytest
 
 from rag.reader.lexicon import LexiconError, default_lexicon, load_lexicon, parse_lexicon
 from rag.reader.model import ModelError, load_model
-from rag.reader.question import analyse
+from rag.reader.question import analyse, kind_flags
 from rag.reader.ranking import ANSWER_FEATURES, STACKED_FEATURES
-from rag.reader.reader import EXPECTED_FEATURES
+from rag.reader.reader import EXPECTED_FEATURES, KIND_INPUTS
 from rag.reader.spans import KINDS, dump_spans, find_spans, load_spans, period_keys
 
 
@@ -98,12 +98,13 @@ def test_question_analysis_reads_cues_from_the_lexicon() -> None:
 
 def test_the_shipped_artifact_matches_the_features_this_code_computes() -> None:
     model = load_model()
-    model.check(EXPECTED_FEATURES, KINDS)  # raises when the artifact is stale
+    model.check(EXPECTED_FEATURES, KINDS, KIND_INPUTS)  # raises when the artifact is stale
     assert model.scorer("stacked").features == STACKED_FEATURES
     assert model.scorer("answerable").features == ANSWER_FEATURES
     assert 0.0 <= model.threshold("answerable") <= 1.0
     assert model.meta["sets"] and model.meta["questions"] > 0
-    probabilities = model.kinds.predict(np.ones(384) / np.sqrt(384))
+    flags = np.asarray(kind_flags(analyse("How much did Volta raise?", default_lexicon())))
+    probabilities = model.kinds.predict(np.ones(384) / np.sqrt(384), flags)
     assert probabilities.shape == (len(KINDS),) and probabilities.sum() == pytest.approx(1.0)
 
 
@@ -113,7 +114,7 @@ def test_an_artifact_for_other_features_is_refused(tmp_path: Path) -> None:
     stale = tmp_path / "model.json"
     stale.write_text(json.dumps(data))
     with pytest.raises(ModelError, match="retrain"):
-        load_model(stale).check(EXPECTED_FEATURES, KINDS)
+        load_model(stale).check(EXPECTED_FEATURES, KINDS, KIND_INPUTS)
     data["version"] = 0
     stale.write_text(json.dumps(data))
     with pytest.raises(ModelError, match="version"):
