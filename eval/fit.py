@@ -366,6 +366,54 @@ def out_of_fold(
     return scored
 
 
+def computed_outcomes(
+    examples: Sequence[Example], inner: list[Stack], options: FitOptions
+) -> list[tuple[float, bool]]:
+    """For each computed training question, out of fold: the weaker side's score of the
+    computation the reader would give, and whether its result is right."""
+    from eval.metrics import short_answer_matches
+    from rag.reader.features import KIND_COLUMNS
+    from rag.reader.ranking import rank
+
+    lexicon = default_lexicon()
+    builder = FeatureBuilder(lexicon, _NoStore())  # type: ignore[arg-type]
+    reader = ComputedReader(lexicon, builder, None)  # type: ignore[arg-type]
+    assignment = folds_of(examples, options.inner_folds, options.seed)
+    outcomes = []
+    for example, fold in zip(examples, assignment, strict=True):
+        if not (example.computed and example.answerable and example.candidates.sentences):
+            continue
+        stack, c = inner[fold], example.candidates
+        kind_probs = example.sentence_rows[0, KIND_COLUMNS + 1 : KIND_COLUMNS + 1 + len(KINDS)]
+
+        def rank_side(side, stack=stack, c=c, kind_probs=kind_probs):  # type: ignore[no-untyped-def]
+            rows = builder.sentence_features(side, c, kind_probs)
+            return rank(stack.sentence.predict(rows), rows,
+                        lambda only: builder.span_features(side, c, rows, only=only, kind_probs=kind_probs),
+                        stack.span.predict, stack.stacked.predict, stack.within.predict, options.weights)  # fmt: skip
+
+        pick = reader.read(example.analysis, c, rank_side, threshold=0.0)
+        if pick is not None:
+            score = min(pick.first.probability, pick.second.probability)
+            outcomes.append(
+                (score, short_answer_matches(example.question.answers, pick.result, "number"))
+            )
+    return outcomes
+
+
+def computed_threshold(outcomes: list[tuple[float, bool]], default: float) -> float:
+    """The weaker-side score above which a computation is given: the one maximising +1 right,
+    -1 wrong over the out-of-fold computations (abstaining scores 0)."""
+    if not outcomes:
+        return default
+    best_t, best_value = 1.01, 0.0  # answering nothing scores 0
+    for t in sorted({score for score, _ in outcomes}):
+        value = sum((1 if right else -1) for score, right in outcomes if score >= t)
+        if value > best_value:
+            best_t, best_value = t, value
+    return best_t
+
+
 def choose_threshold(
     probabilities: np.ndarray, scored: Sequence[Scored], max_refusals: float
 ) -> float:
@@ -406,6 +454,8 @@ def fit_reader(examples: Sequence[Example], options: FitOptions | None = None) -
     thresholds["sentence_weight"] = options.sentence_weight
     thresholds["kind_weight"] = options.kind_weight
     thresholds["answerable"] = choose_threshold(probabilities, scored, options.max_refusals)
+    outcomes = computed_outcomes(examples, inner, options)
+    thresholds["computed_answer"] = computed_threshold(outcomes, thresholds["computed_answer"])
     yes_no = [
         s for s in scored if s.example.yes_no and s.example.answerable and s.verdict_row is not None
     ]
@@ -438,5 +488,7 @@ def fit_reader(examples: Sequence[Example], options: FitOptions | None = None) -
             "questions": len(examples),
             "answer_rows": int(len(answer_rows)),
             "out_of_fold_answerable_rate": float(answer_labels.mean()),
+            "out_of_fold_computations": len(outcomes),
+            "out_of_fold_computations_right": int(sum(right for _, right in outcomes)),
         },  # fmt: skip
     )

@@ -24,6 +24,7 @@ from rag.reader.spans import Span, period_keys
 AMOUNTS = frozenset({"money", "percent", "power", "energy", "data", "count", "number", "duration"})
 SPLIT_PREFERENCE = ("than", "versus", "vs", "vs.", "compared", "times", "to", "or", "and")
 SIDE_CANDIDATES = 8  # best spans per side considered for a pair
+MAGNITUDE_GAP = 50.0  # two statements of one attribute differ by less than this factor
 RankSide = Callable[[QuestionAnalysis], Ranking]
 
 
@@ -119,8 +120,15 @@ class ComputedReader:
         return ranked[:SIDE_CANDIDATES]
 
     def read(
-        self, q: QuestionAnalysis, c: CandidateSet, rank_side: RankSide
+        self,
+        q: QuestionAnalysis,
+        c: CandidateSet,
+        rank_side: RankSide,
+        *,
+        threshold: float | None = None,
     ) -> ComputedPick | None:
+        """The computation the question asks for, from its two best comparable figures, or None
+        when there are none or the weaker side scores under `threshold` (the artifact's)."""
         sides = self.sides(q)
         if sides is None:
             return None
@@ -128,7 +136,7 @@ class ComputedReader:
         best: tuple[float, tuple[int, Span, float], tuple[int, Span, float]] | None = None
         for a in first:
             for b in second:
-                if not _comparable(a, b, c):
+                if not _comparable(a, b, c, bool(q.comparisons["ratio"])):
                     continue
                 score = a[2] * b[2]
                 if best is None or score > best[0]:
@@ -136,7 +144,9 @@ class ComputedReader:
         if best is None:
             return None
         _, a, b = best
-        if min(a[2], b[2]) < self.model.threshold("computed_answer"):
+        if threshold is None:
+            threshold = self.model.threshold("computed_answer")
+        if min(a[2], b[2]) < threshold:
             return None
         return self._compute(q, c, sides, a, b)
 
@@ -189,22 +199,33 @@ def _with_years(periods: set[str], other: set[str]) -> set[str]:
     return set(periods) | {year} | {f"{year}{p}" for p in periods if not p[:1].isdigit()}
 
 
-def _comparable(a: tuple[int, Span, float], b: tuple[int, Span, float], c: CandidateSet) -> bool:
+def _comparable(
+    a: tuple[int, Span, float], b: tuple[int, Span, float], c: CandidateSet, ratio: bool
+) -> bool:
     """Two statements of the same attribute and unit, from different sentences; never one
-    figure counted twice (a headline repeating the body's figure)."""
+    figure counted twice (a headline repeating the body's figure), never a number that is
+    part of a name ("Batch 17"), and, unless a ratio is asked, of the same order of magnitude
+    (two statements of one attribute: "$2.05" a share is not comparable with "$2.33 billion")."""
     (sa, span_a, _), (sb, span_b, _) = a, b
-    if sa == sb:
+    if sa == sb or span_a.kind != span_b.kind:
         return False
-    kinds = {span_a.kind, span_b.kind}
-    if len(kinds) > 1 and kinds != {"count", "number"}:
+    if span_a.unit != span_b.unit and span_a.kind in ("money", "count"):
         return False
-    if span_a.kind == "money" and span_a.unit != span_b.unit:
+    if _inside_name(span_a, c.sentences[sa].spans) or _inside_name(span_b, c.sentences[sb].spans):
         return False
-    if span_a.kind == "count" == span_b.kind and span_a.unit != span_b.unit:
+    low, high = sorted((abs(float(span_a.value)), abs(float(span_b.value))))
+    if not ratio and low > 0 and high / low > MAGNITUDE_GAP:
         return False
     # the same figure twice is one statement read twice (a headline and its body, two reports
     # of one number), never two sides of a comparison
     return span_a.value != span_b.value
+
+
+def _inside_name(span: Span, spans: list[Span]) -> bool:
+    return any(
+        other.kind == "name" and other.start <= span.start and span.end <= other.end
+        for other in spans
+    )
 
 
 def _amount(value: float, kind: str, unit: str, example: str) -> str:

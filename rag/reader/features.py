@@ -77,6 +77,7 @@ class Marks:
     reports: list[int]
     events: list[int]
     span_tokens: list[tuple[int, int]]  # first and last word index of each typed span
+    owners: list[int]  # per modifier: the figure or date span it belongs to (-1: none)
     clauses: list[int]  # clause number of each word (clauses end at , ; : ( ) dashes, "as", ...)
 
 
@@ -95,6 +96,7 @@ def sentence_marks(candidate: SentenceCandidate, lexicon: Lexicon) -> Marks:
         first = min(bisect_left(starts, span.start), max(0, len(starts) - 1))
         last = max(first, bisect_left(starts, span.end) - 1)
         span_tokens.append((first, last))
+    owners = [_owner(candidate.spans, start, end) for _, start, end in modifiers]
     clauses, clause = [], 0
     previous_end = 0
     for at, word in words:
@@ -114,8 +116,23 @@ def sentence_marks(candidate: SentenceCandidate, lexicon: Lexicon) -> Marks:
         reports=[m.start() for m in lexicon.report_verbs.finditer(text)],
         events=[m.start() for m in lexicon.event_verbs.finditer(text)],
         span_tokens=span_tokens,
+        owners=owners,
         clauses=clauses,
     )
+
+
+def _owner(spans: list[Span], start: int, end: int) -> int:
+    """The amount or date span a modifier words ("per share", "up to", "a year earlier")
+    belongs to: the nearest one within reach, so one figure's modifier is not its neighbour's."""
+    best, best_gap = -1, BEFORE_CHARS + 1
+    for n, span in enumerate(spans):
+        if span.kind == "name" or span.start <= start < span.end:
+            continue
+        gap = span.start - end if end <= span.start else start - span.end
+        reach = BEFORE_CHARS if end <= span.start else AFTER_CHARS
+        if 0 <= gap <= reach and gap < best_gap:
+            best, best_gap = n, gap
+    return best
 
 
 @cache
@@ -443,11 +460,8 @@ class _SpanContext:
             in_question = float(bool(period_keys(surface) & q.periods) and q.wh != "when")
         else:
             in_question = float(any(same_amount(f, span) for f in q.figures))
-        local = {
-            name for name, s, e in marks.modifiers
-            if e > span.start - BEFORE_CHARS and s < span.end + AFTER_CHARS
-            and not span.start <= s < span.end
-        }  # fmt: skip
+        local = {name for (name, _, _), owner in zip(marks.modifiers, marks.owners, strict=True)
+                 if owner == k}  # fmt: skip
         same_kind = view.by_kind[span.kind]
         published = doc.info.published
         year = _year_of(span)
@@ -500,21 +514,36 @@ class _SpanContext:
         )  # fmt: skip
 
 
+# Kinds one answer may take either way: a count written without its noun is a bare number
+# ("41,000 subscribers, of which 12,000 were in Sweden"), a year is a date.
+KIND_FAMILIES = ({"count", "number"}, {"date", "year"})
+
+
+def kind_probability(kind_probs: np.ndarray) -> dict[str, float]:
+    """The probability that the answer is a span of each kind, kinds of a family pooled."""
+    by_kind = dict(zip(KINDS, (float(p) for p in kind_probs), strict=True))
+    for family in KIND_FAMILIES:
+        pooled = sum(by_kind[k] for k in family)
+        for kind in family:
+            by_kind[kind] = pooled
+    return by_kind
+
+
 def fill_sentence_kinds(rows: np.ndarray, c: CandidateSet, kind_probs: np.ndarray) -> None:
     """The question-kind model's columns of sentence rows: its probabilities, and how well the
     sentence's spans fit them (the most likely kind it holds)."""
     rows[:, KIND_COLUMNS + 1 : KIND_COLUMNS + 1 + len(KINDS)] = kind_probs
-    index = {kind: n for n, kind in enumerate(KINDS)}
+    probability = kind_probability(kind_probs)
     for i, cand in enumerate(c.sentences):
-        rows[i, KIND_COLUMNS] = max((kind_probs[index[s.kind]] for s in cand.spans), default=0.0)
+        rows[i, KIND_COLUMNS] = max((probability[s.kind] for s in cand.spans), default=0.0)
 
 
 def fill_span_kinds(
     rows: np.ndarray, spans: list[tuple[int, Span]], kind_probs: np.ndarray
 ) -> None:
-    index = {kind: n for n, kind in enumerate(KINDS)}
+    probability = kind_probability(kind_probs)
     for row, (_, span) in enumerate(spans):
-        rows[row, KIND_PROB_COLUMN] = kind_probs[index[span.kind]]
+        rows[row, KIND_PROB_COLUMN] = probability[span.kind]
 
 
 def _person_like(surface: str, words: list[str], lexicon: Lexicon) -> bool:
@@ -595,8 +624,8 @@ def explain(names: tuple[str, ...], row: np.ndarray) -> dict[str, float]:
 
 
 VERDICT_FEATURES = (
-    "v_score", "v_neg_near", "v_neg_any", "v_q_negated", "v_contrast", "v_q_figures",
-    "v_fig_match", "v_fig_mismatch", "v_names_sent", "v_names_doc", "v_lex_attr",
+    "v_score", "v_neg_near", "v_neg_any", "v_q_negated", "v_contrast", "v_figures",
+    "v_names_sent", "v_names_doc", "v_lex_attr",
     "v_lex_window", "v_attr_missing_doc", "v_mod_missing", "v_cos",
 )  # fmt: skip
 COMPUTED_FEATURES = (
@@ -656,9 +685,15 @@ def verdict_row(
             len(marks.negations),
             float(q.negated),
             len(marks.contrasts),
-            len(q.figures),
-            len(matched) / len(q.figures) if q.figures else 0.0,
-            float(bool(same_kind) and not matched),
+            # +1: every figure the question states is stated; -1: the sentence states a figure of
+            # the same kind and none of the question's; 0: the question states none
+            (
+                1.0
+                if matched and len(matched) == len(q.figures)
+                else -1.0
+                if same_kind and not matched
+                else 0.0
+            ),
             row[names.index("names_sent")],
             row[names.index("names_doc")],
             row[names.index("lex_attr")],

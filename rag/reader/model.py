@@ -88,8 +88,8 @@ DEFAULT_THRESHOLDS = {
     # computed question read as a plain one is always answered wrong (-1), while a plain
     # question sent to the computation is at worst refused (0)
     "computed": 0.25,
-    # the weaker side's span score (exp(final / 3)) a computed answer needs; chosen on CV runs:
-    # at 0.3 a devset run answered 10 computed questions and got none right
+    # the weaker side's span score (exp(final / 3)) a computed answer needs (training chooses
+    # it on out-of-fold computations, eval/fit.py computed_threshold)
     "computed_answer": 0.4,
     "sentence_weight": 2.0,  # weight of the sentence's log score against the span's in a pick
     "kind_weight": 1.0,  # weight of the question-kind probability of the span's kind
