@@ -15,16 +15,13 @@ import numpy as np
 
 from eval.trainset import Example
 from rag.reader.computed import ComputedReader
+from rag.reader.decisions import COMPUTED_FEATURES, VERDICT_FEATURES, computed_row, verdict_row
 from rag.reader.features import (
-    COMPUTED_FEATURES,
     SENTENCE_FEATURES,
     SPAN_FEATURES,
-    VERDICT_FEATURES,
     FeatureBuilder,
-    computed_row,
     fill_sentence_kinds,
     fill_span_kinds,
-    verdict_row,
 )
 from rag.reader.lexicon import default_lexicon
 from rag.reader.model import DEFAULT_THRESHOLDS, KindModel, LinearScorer, ReaderModel, Scorer

@@ -13,15 +13,8 @@ import numpy as np
 
 from rag.reader.candidates import CandidateSet, DocumentSentenceGatherer
 from rag.reader.computed import ComputedPick, ComputedReader
-from rag.reader.features import (
-    COMPUTED_FEATURES,
-    SENTENCE_FEATURES,
-    SPAN_FEATURES,
-    VERDICT_FEATURES,
-    FeatureBuilder,
-    computed_row,
-    verdict_row,
-)
+from rag.reader.decisions import COMPUTED_FEATURES, VERDICT_FEATURES, computed_row, verdict_row
+from rag.reader.features import SENTENCE_FEATURES, SPAN_FEATURES, FeatureBuilder
 from rag.reader.lexicon import Lexicon, default_lexicon
 from rag.reader.model import ReaderModel
 from rag.reader.question import CUE_KINDS, WH_CLASSES, QuestionAnalysis, analyse, kind_flags
