@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path
+from fastapi import APIRouter, Depends, Path, Request
+from fastapi.exceptions import RequestValidationError
+from pydantic import ValidationError
 
 from api.deps import NewsdeskDep, RuntimeDep, require_admin
 from api.errors import ApiError
@@ -31,6 +34,20 @@ def _known(registry: SourceRegistry, name: str) -> Source:
     return found
 
 
+async def _source_body(request: Request) -> SourceIn:
+    """The body, read only after the key check (a read key gets 403 whatever it sends)."""
+    try:
+        payload = json.loads(await request.body())
+    except (ValueError, UnicodeDecodeError):
+        raise ApiError(400, "bad_request", "the body is not valid JSON") from None
+    try:
+        return SourceIn.model_validate(payload)
+    except ValidationError as error:
+        raise RequestValidationError(
+            [{**e, "loc": ("body", *e["loc"])} for e in error.errors(include_url=False)]
+        ) from None
+
+
 @router.get("/sources", response_model=SourceList)
 async def list_sources(runtime: RuntimeDep, newsdesk: NewsdeskDep) -> dict[str, Any]:
     """Every watched source with its health (`stalled`, `last_error`, `next_run`) and which
@@ -53,9 +70,18 @@ async def list_sources(runtime: RuntimeDep, newsdesk: NewsdeskDep) -> dict[str, 
     response_model=SourceOut,
     dependencies=[Depends(require_admin)],
     responses=_CONFLICT,
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": SourceIn.model_json_schema()}},
+        }
+    },
 )
-async def add_source(body: SourceIn, runtime: RuntimeDep, newsdesk: NewsdeskDep) -> dict[str, Any]:
+async def add_source(
+    request: Request, runtime: RuntimeDep, newsdesk: NewsdeskDep
+) -> dict[str, Any]:
     """Watch a feed or page: it is polled now and then every `every` (conditional GETs)."""
+    body = await _source_body(request)
 
     def add() -> Source:
         try:

@@ -79,7 +79,7 @@ ROUTES: dict[tuple[str, str], Row] = {
         allowed=201,
         request={
             "json": {
-                "url": "https://feeds.example.invalid/rt.xml",
+                "url": "https://93.184.216.34/rt.xml",
                 "name": "route-table-src",
                 "every": "1h",
             }

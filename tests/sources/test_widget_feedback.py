@@ -26,6 +26,7 @@ from tests.widget.test_widget import widget_page
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 HOST = "newsdesk-widget"
 ADMIN = {"Authorization": "Bearer fresh-admin"}
+READ = {"Authorization": "Bearer fresh-widget"}  # the public key a site's page carries
 
 
 @dataclass
@@ -43,13 +44,15 @@ def feeds() -> Iterator[FeedServer]:
 
 
 @pytest.fixture(scope="module")
-def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+def served(tmp_path_factory: pytest.TempPathFactory, feeds: FeedServer) -> Iterator[Served]:
     workdir = tmp_path_factory.mktemp("fresh")
     sidecar = ChromaSidecar(workdir / "chroma", start_timeout_s=60).start()
     env = cli_env(
         NEWSDESK_CHROMA_URL=sidecar.url,
         NEWSDESK_DATA_DIR=str(workdir / "data"),
-        NEWSDESK_ADMIN_KEYS="fresh-admin",  # reads stay open: the widget has no key here
+        NEWSDESK_API_KEYS="fresh-widget",
+        NEWSDESK_ADMIN_KEYS="fresh-admin",
+        NEWSDESK_CORS_ORIGINS=feeds.base_url,  # the site embedding the widget
         NEWSDESK_RATE_LIMIT="1000000/minute",
         NEWSDESK_ALLOW_PRIVATE_URLS="true",
         NEWSDESK_WATCH_TICK_S="0.2",
@@ -85,7 +88,7 @@ def browser() -> Iterator[Any]:
 
 
 def sources(served: Served) -> list[dict[str, Any]]:
-    listing = httpx.get(f"{served.base_url}/v1/sources", timeout=10).json()
+    listing = httpx.get(f"{served.base_url}/v1/sources", headers=READ, timeout=10).json()
     return list(listing["sources"])
 
 
@@ -107,7 +110,7 @@ def test_new_entry_answered_in_the_widget_and_a_thumbs_down_becomes_an_eval_ques
     changed_at = time.monotonic()
     while True:
         asked = httpx.post(f"{served.base_url}/v1/ask", json={"question": NEW_QUESTION},
-                           headers={"X-Request-ID": "fresh-ask-1"}, timeout=30)  # fmt: skip
+                           headers={**READ, "X-Request-ID": "fresh-ask-1"}, timeout=30)  # fmt: skip
         assert asked.headers["x-request-id"] == "fresh-ask-1"
         if "77 megawatts" in asked.json()["answer"]:
             break
@@ -115,8 +118,12 @@ def test_new_entry_answered_in_the_widget_and_a_thumbs_down_becomes_an_eval_ques
         time.sleep(0.1)
     print(f"\nfeed change -> answerable over HTTP: {time.monotonic() - changed_at:.2f} s")
 
-    # ... and so does the widget, where the reader says the answer was wrong.
-    with widget_page(browser, f"{served.base_url}/") as page:
+    # ... and so does the widget on a site's page with a read key, where the reader says the
+    # answer was wrong.
+    site = (f'<!doctype html><title>site</title><script src="{served.base_url}/widget.js" '
+            f'data-api-key="{READ["Authorization"].split()[1]}" defer></script>')  # fmt: skip
+    feeds.put("/site.html", site.encode(), "text/html; charset=utf-8")
+    with widget_page(browser, feeds.url("/site.html")) as page:
         page.locator(f"{HOST} .launch").click()
         page.locator(f"{HOST} textarea").fill(NEW_QUESTION)
         page.locator(f"{HOST} textarea").press("Enter")
