@@ -87,25 +87,38 @@ ACRONYM_RE = re.compile(r"^[A-Z]{2,}s$")  # "GPUs", not "XR200"
 
 def _noun_phrase(words: list[str]) -> int:
     """How many of the words after a number name what is counted: modifiers that are names or
-    model numbers ("Korva XR200"), then a lower-case noun or a plural acronym ("GPUs")."""
+    model numbers ("Korva XR200"), then lower-case words up to the plural noun they qualify
+    ("outpatient clinics", "more people") or the first lower-case word."""
     for used, word in enumerate(words[:3], 1):
         if word.lower() in COUNT_NOUN_STOP:
             return 0
         if word[0].islower() or ACRONYM_RE.match(word):
-            # "data centers": a second lower-case word belongs to the noun
-            if (
-                used < len(words)
-                and words[used][0].islower()
-                and words[used].lower() in PLURAL_TAILS
-            ):
-                return used + 1
+            if _plural(word):
+                return used
+            for more, following in enumerate(words[used : used + 2], used + 1):
+                lowered = following.lower()
+                if not (following.isalpha() and following[0].islower()) or (
+                    lowered in COUNT_NOUN_STOP
+                ):
+                    break
+                if _plural(following):
+                    return more
             return used
         if not (word[0].isupper() or any(c.isdigit() for c in word)):
             return 0
     return 0
 
 
-PLURAL_TAILS = frozenset("centers centres campuses sites customers users chips gpus units".split())
+# English plurals without an -s (a counted noun often is one); grammar, not a topic list.
+IRREGULAR_PLURALS = frozenset("people staff personnel children men women".split())
+
+
+def _plural(word: str) -> bool:
+    """Looks like a plural noun: 'clinics', 'GPUs', 'people' (not 'across', 'bonus', 'basis')."""
+    lowered = word.lower()
+    if lowered in IRREGULAR_PLURALS:
+        return True
+    return len(lowered) > 3 and lowered.endswith("s") and not lowered.endswith(("ss", "us", "is"))
 
 
 def _parse_number(raw: str) -> float | None:

@@ -98,8 +98,8 @@ NOT_LEARNED = pytest.mark.xfail(
     ("question", "expected", "not_expected"),
     [
         ("What is the base value of Harbor Grid's Delmar County contract?", "$120 million", "$310"),
-        pytest.param("How much could Harbor Grid's Delmar County contract be worth with its options?",
-                     "$310 million", "$120", marks=NOT_LEARNED),
+        ("How much could Harbor Grid's Delmar County contract be worth with its options?",
+         "$310 million", "$120"),
         pytest.param("What was Fjordlink Telecom's third-quarter revenue a year earlier?",
                      "NOK 3.9 billion", "4.2", marks=NOT_LEARNED),
         pytest.param("What net profit per share did Fjordlink Telecom report for the third quarter?",
@@ -165,7 +165,7 @@ NEAR_MISS = pytest.mark.xfail(
             marks=NEAR_MISS,
         ),
         "How many employees does Harbor Grid have?",
-        pytest.param("What was Fjordlink Telecom's fourth-quarter revenue?", marks=NEAR_MISS),
+        "What was Fjordlink Telecom's fourth-quarter revenue?",
     ],
 )
 def test_near_misses_abstain(desk: Newsdesk, question: str) -> None:

@@ -304,7 +304,7 @@ def test_embeds_from_another_origin_with_cors(
 def test_markup_in_sources_stays_inert(browser: Any, origins: Origins) -> None:
     with widget_page(browser, f"{origins.api}/") as page:
         open_panel(page)
-        result = ask(page, "How many engineers work at the Harbor Robotics lab in Lisbon?")
+        result = ask(page, "How many engineers does the Lisbon lab employ?")
         assert "<script>window.__xss=1</script>" in result["text"]
         answer = last_bot(page)
         answer.locator(".chip").first.hover()
