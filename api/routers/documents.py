@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import PurePath
 from typing import Annotated, Any
@@ -12,7 +11,7 @@ from pydantic import TypeAdapter, ValidationError
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from api.deps import NewsdeskDep, RuntimeDep, require_admin
+from api.deps import NewsdeskDep, RuntimeDep, json_body, require_admin
 from api.errors import ApiError
 from api.schemas import (
     DocumentOut,
@@ -103,10 +102,7 @@ async def _uploaded_files(
 
 
 async def _json_body(request: Request) -> RecordsIn | list[dict[str, Any]] | UrlIn:
-    try:
-        payload = json.loads(await request.body())
-    except (ValueError, UnicodeDecodeError):
-        raise ApiError(400, "bad_request", "the body is not valid JSON") from None
+    payload = await json_body(request)
     try:
         return _RECORDS.validate_python(payload)
     except ValidationError:

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 
-from api.deps import NewsdeskDep, RuntimeDep, require_admin
+from api.deps import NewsdeskDep, RuntimeDep, json_body, require_admin
 from api.errors import ApiError
 from api.schemas import ErrorOut, SourceIn, SourceList, SourceOut, SourceRunOut
 from ingest.errors import IngestError
@@ -36,10 +35,7 @@ def _known(registry: SourceRegistry, name: str) -> Source:
 
 async def _source_body(request: Request) -> SourceIn:
     """The body, read only after the key check (a read key gets 403 whatever it sends)."""
-    try:
-        payload = json.loads(await request.body())
-    except (ValueError, UnicodeDecodeError):
-        raise ApiError(400, "bad_request", "the body is not valid JSON") from None
+    payload = await json_body(request)
     try:
         return SourceIn.model_validate(payload)
     except ValidationError as error:
