@@ -16,6 +16,7 @@ from typing import Any
 
 import httpx
 
+from eval.targets import retry_after_s  # the eval client waits out 429/503 the same way
 from ingest.budget import IngestInterrupted
 from ingest.paths import is_url, safe_upload_name, source_files
 
@@ -60,16 +61,6 @@ class ServerSummary:
     def to_dict(self) -> dict[str, Any]:
         return {**self.counts, "failed": self.failed, "warnings": self.warnings,
                 "interrupted": self.interrupted, "seconds": round(self.seconds, 3)}  # fmt: skip
-
-
-def retry_after_s(response: httpx.Response) -> float | None:
-    """Seconds a 429/503 asks us to wait (1 when it does not say); None for other statuses."""
-    if response.status_code not in (429, 503):
-        return None
-    try:
-        return max(0.0, float(response.headers.get("retry-after", "1")))
-    except ValueError:
-        return 1.0
 
 
 def _error_message(response: httpx.Response) -> str:

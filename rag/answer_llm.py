@@ -10,7 +10,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from rag.citations import CitationError, marker_problem, prose_safe, verify_in_chunk
+from rag.citations import CitationError, cite, marker_problem, prose_safe, verify_in_chunk
 from rag.config import Settings
 from rag.pipeline import QuestionPipeline, Retrieved
 from rag.store import ChromaStore
@@ -397,15 +397,4 @@ def _citation(number: int, chunk: ScoredChunk, span: Span, score: float) -> Cita
     quote = chunk.text[span.start - chunk.start : span.end - chunk.start]
     if quote != span.quote:
         raise CitationError(f"quote of {chunk.chunk_id} does not match its offsets")
-    document = chunk.document
-    return Citation(
-        id=number,
-        doc_id=chunk.doc_id,
-        title=document.title,
-        url=document.url,
-        published=document.published.isoformat() if document.published else None,
-        quote=quote,
-        start=span.start,
-        end=span.end,
-        score=round(float(score), 4),
-    )
+    return cite(number, chunk.document, quote, span.start, span.end, score)

@@ -24,21 +24,28 @@ def verify_in_chunk(sentence: Sentence, chunk: ScoredChunk) -> None:
         )
 
 
+def cite(
+    number: int, document: DocumentInfo, quote: str, start: int, end: int, score: float
+) -> Citation:
+    """Citation [number] of `quote`, which the caller has checked is the document's [start:end]."""
+    return Citation(
+        id=number,
+        doc_id=document.doc_id,
+        title=document.title,
+        url=document.url,
+        published=document.published.isoformat() if document.published else None,
+        quote=quote,
+        start=start,
+        end=end,
+        score=round(float(score), 4),
+    )
+
+
 def make_citation(
     number: int, sentence: Sentence, document: DocumentInfo, chunk: ScoredChunk, score: float
 ) -> Citation:
     verify_in_chunk(sentence, chunk)
-    return Citation(
-        id=number,
-        doc_id=sentence.doc_id,
-        title=document.title,
-        url=document.url,
-        published=document.published.isoformat() if document.published else None,
-        quote=sentence.text,
-        start=sentence.start,
-        end=sentence.end,
-        score=round(float(score), 4),
-    )
+    return cite(number, document, sentence.text, sentence.start, sentence.end, score)
 
 
 def markers_in(text: str) -> set[int]:

@@ -7,7 +7,7 @@ import re
 import time
 from datetime import date
 
-from rag.citations import CitationError, check_markers, prose_safe
+from rag.citations import CitationError, check_markers, cite, prose_safe
 from rag.dates import find_dates
 from rag.pipeline import Retrieved
 from rag.reader.candidates import SentenceCandidate
@@ -104,17 +104,7 @@ class AnswerComposer:
         text = self.store.memo(("doc-text", info.doc_id), lambda: self._text(info.doc_id))
         if text is None or text[sentence.start : sentence.end] != sentence.text:
             raise CitationError(f"quote of {sentence.sentence_id} does not match {info.doc_id}")
-        return Citation(
-            id=number,
-            doc_id=info.doc_id,
-            title=info.title,
-            url=info.url,
-            published=info.published.isoformat() if info.published else None,
-            quote=sentence.text,
-            start=sentence.start,
-            end=sentence.end,
-            score=round(float(score), 4),
-        )
+        return cite(number, info, sentence.text, sentence.start, sentence.end, score)
 
     def _text(self, doc_id: str) -> str | None:
         found = self.store.get_document(doc_id)
