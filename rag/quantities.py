@@ -109,7 +109,7 @@ def _noun_phrase(words: list[str]) -> int:
     return 0
 
 
-# English plurals without an -s (a counted noun often is one); grammar, not a topic list.
+# Plurals without an -s (a counted noun often is one): grammar, not a topic list.
 IRREGULAR_PLURALS = frozenset("people staff personnel children men women".split())
 
 
