@@ -16,8 +16,8 @@ from typing import Any
 
 import httpx
 
-from eval.targets import retry_after_s  # the eval client waits out 429/503 the same way
 from ingest.budget import IngestInterrupted
+from ingest.fetch import retry_after_s
 from ingest.paths import is_url, safe_upload_name, source_files
 
 COUNTS = ("added", "updated", "unchanged", "removed", "documents", "chunks", "sentences",

@@ -71,16 +71,6 @@ class InProcessTarget:
         return self._texts[doc_id]
 
 
-def retry_after_s(response: httpx.Response) -> float | None:
-    """How long a 429/503 asks the client to wait (1 s when it does not say); None otherwise."""
-    if response.status_code not in (429, 503):
-        return None
-    try:
-        return max(0.0, float(response.headers.get("retry-after", "1")))
-    except ValueError:
-        return 1.0
-
-
 class HttpTarget:
     """A running `newsdesk serve` (`--url`). Rate limits (429) and "not ready" (503) are
     waited out as their Retry-After says, a bounded number of times."""
@@ -107,6 +97,8 @@ class HttpTarget:
 
     def _send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         import httpx
+
+        from ingest.fetch import retry_after_s
 
         for attempt in range(RETRIES + 1):
             try:

@@ -59,6 +59,14 @@ def retry_after_seconds(value: str | None, *, now: datetime | None = None) -> fl
     return min(max(0.0, delay), MAX_RETRY_AFTER_S)
 
 
+def retry_after_s(response: httpx.Response) -> float | None:
+    """How long a 429/503 asks a client to wait (1 s when it does not say); None otherwise."""
+    if response.status_code not in (429, 503):
+        return None
+    wait = retry_after_seconds(response.headers.get("retry-after"))
+    return 1.0 if wait is None else wait
+
+
 def check_url(url: str, *, allow_private: bool) -> None:
     """Refuse non-http(s) schemes and hosts resolving to private, loopback or link-local addresses."""
     parsed = urlparse(url)

@@ -9,7 +9,9 @@ from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from pathlib import Path
 
-from ingest.fetch import retry_after_seconds
+import httpx
+
+from ingest.fetch import retry_after_s, retry_after_seconds
 from ingest.poll import backoff_s
 from ingest.sources import new_source
 from rag.sources import Source
@@ -160,6 +162,21 @@ def test_retry_after_pushes_the_next_poll_back(desk: Desk, feeds: FeedServer) ->
     later = datetime.now(UTC) + timedelta(seconds=90)
     assert 80 <= (retry_after_seconds(format_datetime(later, usegmt=True)) or 0) <= 90
     assert retry_after_seconds("soon") is None and retry_after_seconds("7") == 7.0
+
+
+def test_clients_wait_what_a_429_or_503_asks() -> None:
+    """The eval and ingest clients' wait: the header's seconds or date, 1 s when it says none."""
+    request = httpx.Request("GET", "http://127.0.0.1/")
+
+    def wait(status: int, header: str | None = None) -> float | None:
+        headers = {"retry-after": header} if header is not None else {}
+        return retry_after_s(httpx.Response(status, headers=headers, request=request))
+
+    assert wait(200, "5") is None and wait(404) is None
+    assert wait(429) == 1.0 and wait(503, "soon") == 1.0
+    assert wait(429, "7") == 7.0
+    later = format_datetime(datetime.now(UTC) + timedelta(seconds=30), usegmt=True)
+    assert 20 <= (wait(503, later) or 0) <= 30
 
 
 def test_backoff_doubles_with_jitter_and_is_capped() -> None:
