@@ -84,9 +84,11 @@ class FeatureBuilder:
             return rows
         weights = idf(set(q.terms), c)
         sims = c.similarity
-        order = np.argsort(-sims)
-        rank = np.empty(n, dtype=np.float32)
-        rank[order] = np.arange(n, dtype=np.float32) / max(1, n - 1)
+        # rank by how many sentences are more similar, to 5 decimals: equal cosines (one
+        # sentence in two documents) share a rank instead of taking the store's order
+        rounded = np.round(sims, 5)
+        above = n - np.searchsorted(np.sort(rounded), rounded, side="right")
+        rank = above.astype(np.float32) / max(1, n - 1)
         best = float(sims.max())
         doc_max = [float(sims[d.first : d.first + d.count].max()) for d in c.docs]
         fused_best = max(d.fused for d in c.docs) or 1.0

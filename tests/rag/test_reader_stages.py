@@ -10,12 +10,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from rag.config import Settings
+from rag.embedder import SentenceTransformerEmbedder
 from rag.reader.lexicon import LexiconError, default_lexicon, load_lexicon, parse_lexicon
 from rag.reader.model import ModelError, load_model
 from rag.reader.question import analyse, kind_flags
 from rag.reader.ranking import ANSWER_FEATURES, STACKED_FEATURES
 from rag.reader.reader import EXPECTED_FEATURES, KIND_INPUTS
 from rag.reader.spans import KINDS, dump_spans, find_spans, load_spans, period_keys
+from rag.store import ChromaStore
 
 
 def spans_of(text: str) -> list[tuple[str, str]]:
@@ -119,3 +122,31 @@ def test_an_artifact_for_other_features_is_refused(tmp_path: Path) -> None:
     stale.write_text(json.dumps(data))
     with pytest.raises(ModelError, match="version"):
         load_model(stale)
+
+
+def test_equal_cosines_share_a_rank(
+    store: ChromaStore, embedder: SentenceTransformerEmbedder, settings: Settings
+) -> None:
+    """One sentence carried by two documents has one cosine, so one `cos_rank`, whichever
+    document the store lists first (training examples must not depend on store order)."""
+    from rag.pipeline import QuestionPipeline
+    from rag.reader.candidates import DocumentSentenceGatherer
+    from rag.reader.features import SENTENCE_FEATURES, FeatureBuilder
+    from rag.system import build_retriever
+
+    from .conftest import make_document, put
+
+    shared = "Volta Freight opened its Ostrava depot in May 2025."
+    for key, extra in (("wire-a", "Shares rose 4%."), ("wire-b", "The depot employs 300 people.")):
+        put(store, embedder, make_document(key, f"Volta depot ({key})", None, f"{shared} {extra}"))
+    lexicon = default_lexicon()
+    pipeline = QuestionPipeline(embedder=embedder, retriever=build_retriever(settings, store))
+    retrieved = pipeline.run("When did Volta Freight open the Ostrava depot?")
+    candidates = DocumentSentenceGatherer(store, lexicon).gather(retrieved.chunks, retrieved.vector)
+    rows = FeatureBuilder(lexicon, store).sentence_features(
+        analyse(retrieved.standalone, lexicon), candidates
+    )
+    column = SENTENCE_FEATURES.index("cos_rank")
+    same = [i for i, c in enumerate(candidates.sentences) if c.sentence.text == shared]
+    assert len(same) == 2
+    assert rows[same[0], column] == rows[same[1], column] == 0.0

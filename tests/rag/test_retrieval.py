@@ -92,3 +92,22 @@ def test_keyword_index_is_persisted_and_reloaded(
     second = build_newsdesk(settings, embedder=embedder)
     index = second.retriever.keyword.index
     assert index.refresh() is True and index.chunk_ids == first.retriever.keyword.index.chunk_ids
+
+
+def test_dense_search_is_broad_enough_to_be_exact_here(settings: Settings) -> None:
+    """Collections search with SEARCH_EF, and one made with Chroma's narrower default is widened
+    when opened, so the dense top 30 does not depend on how the graph was built."""
+    import chromadb
+
+    from rag.store import SEARCH_EF, ChromaStore
+
+    path = Path(settings.data_dir) / "chroma"
+    old = chromadb.PersistentClient(path=str(path))
+    made = old.get_or_create_collection(
+        "newsdesk-documents", embedding_function=None, metadata={"hnsw:space": "cosine"}
+    )
+    assert made.configuration["hnsw"]["ef_search"] < SEARCH_EF
+    store = ChromaStore.from_settings(settings)
+    for collection in (store.documents, store.chunks, store.sentences):
+        assert collection.configuration["hnsw"]["ef_search"] == SEARCH_EF
+    assert store.documents.configuration["hnsw"]["space"] == "cosine"
