@@ -12,7 +12,7 @@ from urllib.parse import urlparse
 
 from rag.reader.candidates import CandidateSet, SentenceCandidate
 from rag.reader.lexicon import WORD_RE, Lexicon
-from rag.reader.spans import MONTHS, Span
+from rag.reader.spans import AMOUNT_KINDS, MONTHS, Span
 
 FAR = 30  # distances in words are capped here and scaled to [0, 1]
 BEFORE_CHARS, AFTER_CHARS = 40, 25  # where a modifier of a span is looked for
@@ -84,6 +84,43 @@ def modifier_owner(spans: list[Span], start: int, end: int) -> int:
         if 0 <= gap <= reach and gap < best_gap:
             best, best_gap = n, gap
     return best
+
+
+def period_owner(spans: list[Span], start: int, end: int) -> int:
+    """The amount span a period ("third-quarter", "in 2024") belongs to: the nearest amount
+    within a modifier's reach, so "Q3 revenue of $5bn, up from $4bn in Q2" gives each figure
+    its own quarter."""
+    best, best_gap = -1, BEFORE_CHARS + 1
+    for n, span in enumerate(spans):
+        if span.kind not in AMOUNT_KINDS or span.start <= start < span.end:
+            continue
+        gap = span.start - end if end <= span.start else start - span.end
+        reach = BEFORE_CHARS if end <= span.start else AFTER_CHARS
+        if 0 <= gap <= reach and gap < best_gap:
+            best, best_gap = n, gap
+    return best
+
+
+def periods_agree(asked: set[str], stated: set[str]) -> tuple[bool, bool]:
+    """(some asked period is stated, for some asked grain (quarter, half, year) periods of that
+    grain are stated and none of them is asked): a quarter or half without a year matches the
+    same quarter of any year, so "Q3" agrees with "2025Q3"."""
+
+    def grain(key: str) -> str:
+        return "Q" if "Q" in key else "H" if "H" in key else "Y"
+
+    def same(a: str, b: str) -> bool:
+        if a[:4].isdigit() and b[:4].isdigit():
+            return a == b
+        return a[-2:] == b[-2:]
+
+    match, other = False, False
+    for g in {grain(a) for a in asked}:
+        mine = [b for b in stated if grain(b) == g]
+        hit = any(same(a, b) for a in asked if grain(a) == g for b in mine)
+        match |= hit
+        other |= bool(mine) and not hit
+    return match, other
 
 
 @cache

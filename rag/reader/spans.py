@@ -312,12 +312,19 @@ YEAR_ONLY_RE = re.compile(r"(?<![\d.,$€£])(?:19|20)\d\d(?![\d%])")
 def period_keys(text: str) -> set[str]:
     """Periods a text speaks of, as comparable keys: "2024", "2024Q3", "Q3" (year unknown),
     "2024H1". Lets a question's period be matched against a sentence's or a document's."""
-    keys: set[str] = set()
+    return {key for key, _, _ in period_mentions(text)}
+
+
+def period_mentions(text: str) -> list[tuple[str, int, int]]:
+    """Each period a text speaks of, as (key, start, end): see period_keys."""
+    found: list[tuple[str, int, int]] = []
     for match in QUARTER_RE.finditer(text):
         quarter = match.group(1) or str(ORDINAL[match.group(2).lower()])
-        keys.add(f"{match.group(3)}Q{quarter}" if match.group(3) else f"Q{quarter}")
+        key = f"{match.group(3)}Q{quarter}" if match.group(3) else f"Q{quarter}"
+        found.append((key, match.start(), match.end()))
     for match in HALF_RE.finditer(text):
         half = match.group(1) or ("1" if match.group(2).lower() == "first" else "2")
-        keys.add(f"{match.group(3)}H{half}" if match.group(3) else f"H{half}")
-    keys.update(m.group(0) for m in YEAR_ONLY_RE.finditer(text))
-    return keys
+        key = f"{match.group(3)}H{half}" if match.group(3) else f"H{half}"
+        found.append((key, match.start(), match.end()))
+    found += [(m.group(0), m.start(), m.end()) for m in YEAR_ONLY_RE.finditer(text)]
+    return found

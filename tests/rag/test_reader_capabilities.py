@@ -174,6 +174,19 @@ def test_near_misses_abstain(desk: Newsdesk, question: str) -> None:
     assert answer.citations == [] and answer.short_answer is None
 
 
+def test_a_figure_of_another_period_is_not_the_answer(desk: Newsdesk) -> None:
+    """Deliveries are stated for two quarters; the fourth is asked. The reader's period gate
+    refuses the figure written beside another quarter, and keeps the one beside the asked one."""
+    asked = "How many vehicles did Corvane Motors deliver in the fourth quarter of 2025?"
+    refused = desk.ask(asked)
+    assert refused.abstained, refused.answer
+    assert "another period" in str(refused.extra.get("reason"))
+    stated = answered(
+        desk, "How many vehicles did Corvane Motors deliver in the third quarter of 2025?"
+    )
+    assert stated.short_answer is not None and "61,800" in stated.short_answer
+
+
 @pytest.mark.xfail(
     strict=True,
     reason="computations are switched off by training: out of fold only 11 of 53 computed "

@@ -82,6 +82,30 @@ def test_dates_periods_years_and_names() -> None:
     assert period_keys("Q3 2024 and the second half of 2025") >= {"2024Q3", "2025H2", "2024"}
 
 
+def test_each_figure_keeps_the_period_written_beside_it() -> None:
+    """A question's quarter must be the figure's own quarter, not only the sentence's: the
+    year-ago figure of an earnings line is another period's."""
+    from rag.reader.signals import period_owner, periods_agree
+    from rag.reader.spans import period_mentions
+
+    text = (
+        "Kestrel Rail reported third-quarter sales of $2.4 billion, up from $2.1 billion in the "
+        "second quarter, and expects $9 billion for 2026."
+    )
+    spans = find_spans(text)
+    owned = {
+        key: text[spans[n].start : spans[n].end]
+        for key, start, end in period_mentions(text)
+        if (n := period_owner(spans, start, end)) >= 0
+    }
+    assert owned == {"Q3": "$2.4 billion", "Q2": "$2.1 billion", "2026": "$9 billion"}
+    assert periods_agree({"Q3"}, {"2025Q3", "2025"}) == (True, False)
+    assert periods_agree({"Q4"}, {"Q3"}) == (False, True)  # another quarter, none asked
+    assert periods_agree({"2025"}, {"Q3"}) == (False, False)  # another grain says nothing
+    assert periods_agree({"2025Q3"}, {"2024Q3"}) == (False, True)
+    assert periods_agree({"2025Q4", "2025"}, {"2025Q3", "2025"}) == (True, True)  # same year
+
+
 def test_spans_round_trip_through_stored_metadata() -> None:
     spans = find_spans("Volta Freight booked $12 million in Q2 2025 from 40 customers.")
     assert load_spans(dump_spans(spans)) == spans
