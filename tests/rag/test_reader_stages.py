@@ -89,7 +89,7 @@ def test_each_figure_keeps_the_period_written_beside_it() -> None:
     from rag.reader.spans import period_mentions
 
     text = (
-        "Kestrel Rail reported third-quarter sales of $2.4 billion, up from $2.1 billion in the "
+        "Brannock Rail reported third-quarter sales of $2.4 billion, up from $2.1 billion in the "
         "second quarter, and expects $9 billion for 2026."
     )
     spans = find_spans(text)
