@@ -19,7 +19,7 @@ from rag.reader.lexicon import Lexicon, default_lexicon
 from rag.reader.model import ReaderModel
 from rag.reader.question import CUE_KINDS, WH_CLASSES, QuestionAnalysis, analyse, kind_flags
 from rag.reader.ranking import ANSWER_FEATURES, STACKED_FEATURES, Ranking, answer_row, rank
-from rag.reader.signals import period_owner, periods_agree
+from rag.reader.signals import period_grain, period_owner, periods_agree
 from rag.reader.spans import KINDS, Span, period_mentions
 from rag.store import ChromaStore
 from rag.types import ScoredChunk
@@ -174,7 +174,7 @@ def other_period(q: QuestionAnalysis, c: CandidateSet, pick: Pick) -> bool:
     }
     if periods_agree(q.periods, beside)[1]:
         return True
-    within_year = {p for p in q.periods if "Q" in p or "H" in p}
+    within_year = {p for p in q.periods if period_grain(p) != "Y"}
     return bool(within_year) and periods_agree(within_year, c.docs[sentence.doc].periods)[1]
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 from bisect import bisect_left
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from urllib.parse import urlparse
@@ -75,30 +76,35 @@ def sentence_marks(candidate: SentenceCandidate, lexicon: Lexicon) -> Marks:
 def modifier_owner(spans: list[Span], start: int, end: int) -> int:
     """The amount or date span a modifier words ("per share", "up to", "a year earlier")
     belongs to: the nearest one within reach, so one figure's modifier is not its neighbour's."""
-    best, best_gap = -1, BEFORE_CHARS + 1
-    for n, span in enumerate(spans):
-        if span.kind == "name" or span.start <= start < span.end:
-            continue
-        gap = span.start - end if end <= span.start else start - span.end
-        reach = BEFORE_CHARS if end <= span.start else AFTER_CHARS
-        if 0 <= gap <= reach and gap < best_gap:
-            best, best_gap = n, gap
-    return best
+    return _nearest_owner(spans, start, end, lambda span: span.kind != "name")
 
 
 def period_owner(spans: list[Span], start: int, end: int) -> int:
     """The amount span a period ("third-quarter", "in 2024") belongs to: the nearest amount
     within a modifier's reach, so "Q3 revenue of $5bn, up from $4bn in Q2" gives each figure
     its own quarter."""
+    return _nearest_owner(spans, start, end, lambda span: span.kind in AMOUNT_KINDS)
+
+
+def _nearest_owner(
+    spans: list[Span], start: int, end: int, eligible: Callable[[Span], bool]
+) -> int:
+    """The nearest eligible span to the words at start:end, at most BEFORE_CHARS after them or
+    AFTER_CHARS before them, not containing them (-1: none)."""
     best, best_gap = -1, BEFORE_CHARS + 1
     for n, span in enumerate(spans):
-        if span.kind not in AMOUNT_KINDS or span.start <= start < span.end:
+        if not eligible(span) or span.start <= start < span.end:
             continue
         gap = span.start - end if end <= span.start else start - span.end
         reach = BEFORE_CHARS if end <= span.start else AFTER_CHARS
         if 0 <= gap <= reach and gap < best_gap:
             best, best_gap = n, gap
     return best
+
+
+def period_grain(key: str) -> str:
+    """A period key's grain: "Q" (a quarter), "H" (a half) or "Y" (a year)."""
+    return "Q" if "Q" in key else "H" if "H" in key else "Y"
 
 
 def periods_agree(asked: set[str], stated: set[str]) -> tuple[bool, bool]:
@@ -106,18 +112,15 @@ def periods_agree(asked: set[str], stated: set[str]) -> tuple[bool, bool]:
     grain are stated and none of them is asked): a quarter or half without a year matches the
     same quarter of any year, so "Q3" agrees with "2025Q3"."""
 
-    def grain(key: str) -> str:
-        return "Q" if "Q" in key else "H" if "H" in key else "Y"
-
     def same(a: str, b: str) -> bool:
         if a[:4].isdigit() and b[:4].isdigit():
             return a == b
         return a[-2:] == b[-2:]
 
     match, other = False, False
-    for g in {grain(a) for a in asked}:
-        mine = [b for b in stated if grain(b) == g]
-        hit = any(same(a, b) for a in asked if grain(a) == g for b in mine)
+    for g in {period_grain(a) for a in asked}:
+        mine = [b for b in stated if period_grain(b) == g]
+        hit = any(same(a, b) for a in asked if period_grain(a) == g for b in mine)
         match |= hit
         other |= bool(mine) and not hit
     return match, other
