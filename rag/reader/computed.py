@@ -71,26 +71,40 @@ class ComputedReader:
             right_names = question_names(right, self.lexicon)
             left_periods, right_periods = period_keys(left), period_keys(right)
             right_latest = bool(self.lexicon.latest_cues.search(right))
+            left_words, right_words = self.own_terms(left, right), self.own_terms(right, left)
             distinct = (
                 set(right_names) - set(left_names)
                 or right_periods - left_periods
                 or (right_latest and left_periods)
+                or (left_words and right_words)
             )
-            if distinct and (left_names or left_periods):
+            if distinct and (left_names or left_periods or left_words):
                 options.append((_split_rank(match.group(0)), match.start(), left, right,
                                 left_names, right_names, left_periods, right_periods, right_latest))  # fmt: skip
         if not options:
             return None
         _, _, left, right, ln, rn, lp, rp, latest = min(options, key=lambda o: (o[0], o[1]))
         attribute = [t for t in q.attribute_terms if t not in self.cue_terms] or q.attribute_terms
+        # a side without a period shares the other's only when the sides are two subjects
+        # ("Tesla's Q3 deliveries than Rivian's"); when they are two events of one subject
+        # ("from the 2021 announcement to the plant's opening") its period is unknown
+        two_subjects = bool(set(rn) - set(ln))
         if len(rn) == 1 and len(ln) >= 2 and ln[0] not in rn:
             rn = [ln[0], *rn]  # "... velomab in STRIDE 1 than in STRIDE 2": same subject
         lp, rp = _with_years(lp, rp), _with_years(rp, lp)
-        right_periods = rp if rp else (set() if latest else lp)
+        shared = set(q.periods) if two_subjects else set(q.periods) - rp
+        left_periods = lp or shared
+        right_periods = rp or (set() if latest or not two_subjects else lp)
         return (
-            self._side(q, left, ln or rn, lp or q.periods, False, attribute),
+            self._side(q, left, ln or rn, left_periods, False, attribute),
             self._side(q, right, rn or ln, right_periods, latest, attribute),
         )
+
+    def own_terms(self, text: str, other: str) -> set[str]:
+        """Content stems of one side that the other side lacks ("June raise" against "fourth
+        raise": june), comparison cues out."""
+        others = set(self.lexicon.content_terms(other))
+        return set(self.lexicon.content_terms(text)) - others - self.cue_terms
 
     def _side(self, q, text, names, periods, latest, attribute):  # type: ignore[no-untyped-def]
         name_terms = {self.lexicon.canonical(w) for n in names for w in WORD_RE.findall(n)}
@@ -193,7 +207,7 @@ class ComputedReader:
 def _with_years(periods: set[str], other: set[str]) -> set[str]:
     """ "Q1 and Q2 2025": a quarter without its year takes the year the other side names."""
     years = {p for p in other if p.isdigit()}
-    if len(years) != 1 or any(p.isdigit() for p in periods):
+    if not periods or len(years) != 1 or any(p.isdigit() for p in periods):
         return set(periods)
     year = next(iter(years))
     return set(periods) | {year} | {f"{year}{p}" for p in periods if not p[:1].isdigit()}

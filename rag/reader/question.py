@@ -67,9 +67,24 @@ def _wh_class(text: str, lexicon: Lexicon) -> str:
         match = re.search(pattern, lowered)
         if match:
             found.append((match.start(), order, name))
+    comma = lowered.find(",")
+    asking = [f for f in found if f[2] != "when" or _asks_when(lowered, f[0] + 4, lexicon)]
+    if comma > 0 and not any(start < comma for start, _, _ in asking):
+        # "In 2024, did it ...", "When it raised guidance, did it ...": a yes/no question whose
+        # main clause follows an opening one
+        main = WORD_RE.findall(lowered[comma + 1 :])
+        if main and main[0] in lexicon.yes_no_openers:
+            return "yes_no"
     if found:  # the question's first question word ("Which is larger ..., and by how much?")
         return min(found)[2]
     return "other"
+
+
+def _asks_when(lowered: str, end: int, lexicon: Lexicon) -> bool:
+    """A question's "when" is followed by its verb ("when did", "when is") or ends the
+    question; a clause's "when" by the clause's subject ("when it raised guidance")."""
+    following = WORD_RE.findall(lowered[end:])
+    return not following or following[0] in lexicon.yes_no_openers
 
 
 def question_names(text: str, lexicon: Lexicon) -> list[str]:

@@ -123,6 +123,51 @@ def test_question_analysis_reads_cues_from_the_lexicon() -> None:
     assert analyse("When will the Ostrava depot open?", lexicon).wh == "when"
 
 
+@pytest.mark.parametrize(
+    ("question", "wh"),
+    [
+        # a yes/no question whose main clause follows an opening clause
+        ("In 2024, did Volta Freight cut its forecast?", "yes_no"),
+        ("Under the new rules, must Volta keep the depot?", "yes_no"),
+        ("When the depot opened, was it already profitable?", "yes_no"),
+        ("Volta raised its forecast in May, didn't it?", "yes_no"),
+        ("Might Volta sell the depot?", "yes_no"),
+        # ... but not when the opening clause is itself the question
+        ("In 2024, which depot did Volta open?", "which"),
+        ("When did Volta open the depot, and where?", "when"),
+        ("How much, in total, did Volta raise?", "how_much"),
+    ],
+)
+def test_yes_no_questions_are_found_after_an_opening_clause(question: str, wh: str) -> None:
+    assert analyse(question, default_lexicon()).wh == wh
+
+
+def _sides(question: str):  # type: ignore[no-untyped-def]
+    from rag.reader.computed import ComputedReader
+
+    lexicon = default_lexicon()
+    return ComputedReader(lexicon, None, None).sides(analyse(question, lexicon))  # type: ignore[arg-type]
+
+
+def test_a_comparison_of_two_events_splits_on_their_own_words() -> None:
+    # no second name or period: the sides differ by their own words
+    sides = _sides(
+        "How much did Volta's depot budget grow from the 2021 announcement to the opening?"
+    )
+    assert sides is not None
+    first, second = sides
+    assert "announcement" in first.text and "opening" in second.text
+    # the opening's period is unknown: it does not borrow the announcement's year
+    assert first.periods == {"2021"} and second.periods == set()
+
+
+def test_two_subjects_share_the_period_the_question_names_once() -> None:
+    sides = _sides("How much more did Volta Freight earn than Korva Logistics in Q3 2025?")
+    assert sides is not None
+    first, second = sides
+    assert "2025Q3" in first.periods and "2025Q3" in second.periods
+
+
 def test_the_shipped_artifact_matches_the_features_this_code_computes() -> None:
     model = load_model()
     model.check(EXPECTED_FEATURES, KINDS, KIND_INPUTS)  # raises when the artifact is stale
