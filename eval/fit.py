@@ -60,6 +60,7 @@ SMALL = {"min_data_in_leaf": 5, "num_leaves": 7}  # for the models with a few hu
 MAX_REFUSALS = 0.10  # answerable questions answered right the threshold may refuse (out of fold)
 SPAN_TRAINING_SENTENCES = 20  # spans of this many best first-pass sentences train the span model
 KIND_C = 1.0  # inverse L2 strength of the question-kind regression
+THRESHOLD_REPEATS = 5  # fold assignments pooled to choose the answerability threshold
 
 
 @dataclass
@@ -438,19 +439,25 @@ def fit_reader(examples: Sequence[Example], options: FitOptions | None = None) -
     answer_labels = np.array([s.correct for s in scored], dtype=np.int8)
     answerable = train_scorer("answerable", answer_rows, answer_labels, ANSWER_FEATURES, seed=seed)
     # the threshold on answerability scores of questions it did not see: a second level of
-    # folds over the (already out-of-fold) answerability rows
-    assignment = folds_of([s.example for s in scored], options.inner_folds, seed + 1)
-    probabilities = np.zeros(len(scored))
-    for fold in range(options.inner_folds):
-        inside = np.array([f != fold for f in assignment])
-        model = train_scorer(
-            "answerable", answer_rows[inside], answer_labels[inside], ANSWER_FEATURES, seed=seed
-        )
-        probabilities[~inside] = model.predict(answer_rows[~inside])
+    # folds over the (already out-of-fold) answerability rows, repeated over several fold
+    # assignments and pooled, so one lucky split does not move the threshold
+    probabilities = []
+    for repeat in range(THRESHOLD_REPEATS):
+        assignment = folds_of([s.example for s in scored], options.inner_folds, seed + 1 + repeat)
+        repeated = np.zeros(len(scored))
+        for fold in range(options.inner_folds):
+            inside = np.array([f != fold for f in assignment])
+            model = train_scorer(
+                "answerable", answer_rows[inside], answer_labels[inside], ANSWER_FEATURES, seed=seed
+            )
+            repeated[~inside] = model.predict(answer_rows[~inside])
+        probabilities.append(repeated)
     thresholds = dict(DEFAULT_THRESHOLDS)
     thresholds["sentence_weight"] = options.sentence_weight
     thresholds["kind_weight"] = options.kind_weight
-    thresholds["answerable"] = choose_threshold(probabilities, scored, options.max_refusals)
+    thresholds["answerable"] = choose_threshold(
+        np.concatenate(probabilities), list(scored) * THRESHOLD_REPEATS, options.max_refusals
+    )
     outcomes = computed_outcomes(examples, inner, options)
     thresholds["computed_answer"] = computed_threshold(outcomes, thresholds["computed_answer"])
     yes_no = [
