@@ -8,6 +8,7 @@ out-of-fold rankings.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -15,7 +16,14 @@ import numpy as np
 
 from eval.trainset import Example
 from rag.reader.computed import ComputedReader
-from rag.reader.decisions import COMPUTED_FEATURES, VERDICT_FEATURES, computed_row, verdict_row
+from rag.reader.decisions import (
+    COMPUTED_FEATURES,
+    VERDICT_FEATURES,
+    computed_row,
+    gram_words,
+    question_grams,
+    verdict_row,
+)
 from rag.reader.features import (
     SENTENCE_FEATURES,
     SPAN_FEATURES,
@@ -24,7 +32,14 @@ from rag.reader.features import (
     fill_span_kinds,
 )
 from rag.reader.lexicon import default_lexicon
-from rag.reader.model import DEFAULT_THRESHOLDS, KindModel, LinearScorer, ReaderModel, Scorer
+from rag.reader.model import (
+    DEFAULT_THRESHOLDS,
+    GramScorer,
+    KindModel,
+    LinearScorer,
+    ReaderModel,
+    Scorer,
+)
 from rag.reader.question import kind_flags
 from rag.reader.ranking import (
     ANSWER_FEATURES,
@@ -55,7 +70,7 @@ PARAMS = {
     "force_row_wise": True,
 }
 ROUNDS = {"sentence": 200, "span": 200, "stacked": 200, "within": 200, "answerable": 150,
-          "verdict": 80, "computed": 60}  # fmt: skip
+          "verdict": 80}  # fmt: skip
 SMALL = {"min_data_in_leaf": 5, "num_leaves": 7}  # for the models with a few hundred rows
 MAX_REFUSALS = 0.10  # answerable questions answered right the threshold may refuse (out of fold)
 SPAN_TRAINING_SENTENCES = 20  # spans of this many best first-pass sentences train the span model
@@ -91,6 +106,10 @@ def train_scorer(name: str, rows: np.ndarray, labels: np.ndarray, features: tupl
 
 
 VERDICT_C = 0.3  # inverse L2 strength of the yes/no verdict regression
+GRAM_C = 1.0  # inverse L2 strength of the computed detector's n-gram regression
+# a word is one of the computed detector's when questions about this many document families
+# use it: general words ("exceed", "times", "combined") pass, names do not
+GRAM_FAMILIES = 5
 
 
 def train_linear(rows: np.ndarray, labels: np.ndarray, features: tuple[str, ...]) -> LinearScorer:
@@ -105,6 +124,42 @@ def train_linear(rows: np.ndarray, labels: np.ndarray, features: tuple[str, ...]
         return LinearScorer(features, mean, scale, np.zeros(len(features)), intercept)
     model = LogisticRegression(C=VERDICT_C, max_iter=2000).fit((rows - mean) / scale, labels)
     return LinearScorer(features, mean, scale, model.coef_[0], float(model.intercept_[0]))
+
+
+def train_grams(
+    examples: Sequence[Example], rows: np.ndarray, labels: np.ndarray, features: tuple[str, ...]
+) -> GramScorer:
+    """The computed-question detector: a logistic regression over the question's word n-grams
+    and its computed_row. Its words are those that questions about GRAM_FAMILIES document
+    families use, so names (of companies, products, places) stay out of the model."""
+    from scipy.sparse import csr_matrix, hstack
+    from sklearn.linear_model import LogisticRegression
+
+    families: dict[str, set[int]] = {}
+    for e in examples:
+        for word in set(gram_words(e.analysis.text)):
+            families.setdefault(word, set()).add(e.group)
+    vocabulary = frozenset(w for w, seen in families.items() if len(seen) >= GRAM_FAMILIES)
+    question_sets = [question_grams(e.analysis.text, vocabulary) for e in examples]
+    counts = Counter(g for grams in question_sets for g in grams)
+    index = {g: n for n, g in enumerate(sorted(g for g, k in counts.items() if k >= 2))}
+    mean = rows.mean(axis=0) if len(rows) else np.zeros(len(features))
+    scale = rows.std(axis=0) if len(rows) else np.ones(len(features))
+    scale[scale == 0] = 1.0
+    if len(set(labels.tolist())) < 2:  # one class only: a constant at its rate
+        rate = float(labels.mean()) if len(labels) else 0.5
+        return GramScorer(features, vocabulary, {}, np.zeros(0), mean, scale,
+                          np.zeros(len(features)), float(np.log((rate + 1e-3) / (1 - rate + 1e-3))))  # fmt: skip
+    cells = [(r, index[g]) for r, grams in enumerate(question_sets) for g in grams if g in index]
+    grams_matrix = csr_matrix(
+        (np.ones(len(cells)), ([r for r, _ in cells], [c for _, c in cells])),
+        shape=(len(examples), len(index)),
+    )
+    inputs = hstack([grams_matrix, csr_matrix((rows - mean) / scale)]).tocsr()
+    model = LogisticRegression(C=GRAM_C, max_iter=5000).fit(inputs, labels)
+    coef = model.coef_[0]
+    return GramScorer(features, vocabulary, index, coef[: len(index)], mean, scale,
+                      coef[len(index) :], float(model.intercept_[0]))  # fmt: skip
 
 
 def _rows(parts: Sequence[np.ndarray], width: int) -> np.ndarray:
@@ -470,10 +525,10 @@ def fit_reader(examples: Sequence[Example], options: FitOptions | None = None) -
     )  # fmt: skip
     lexicon = default_lexicon()
     splitter = ComputedReader(lexicon, None, None)  # type: ignore[arg-type]
-    computed = train_scorer(
-        "computed",
+    computed = train_grams(
+        examples,
         np.vstack([computed_row(e.analysis, lexicon, splitter.sides(e.analysis) is not None) for e in examples]),
-        np.array([e.computed for e in examples], dtype=np.int8), COMPUTED_FEATURES, small=True, seed=seed,
+        np.array([e.computed for e in examples], dtype=np.int8), COMPUTED_FEATURES,
     )  # fmt: skip
     kinds = fit_kinds(examples)
     return ReaderModel(

@@ -3,6 +3,8 @@ verdict on the sentence chosen to answer, and whether a question wants a computa
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 
 from rag.reader.candidates import CandidateSet
@@ -20,6 +22,23 @@ COMPUTED_FEATURES = (
     *(f"c_{c}" for c in COMPARISONS), "c_sides", "c_two_sides", "c_names", "c_periods", "c_split",
     "c_figures", "c_latest", *(f"c_wh_{w}" for w in WH_CLASSES),
 )  # fmt: skip
+
+
+GRAM_WORD_RE = re.compile(r"[a-z]+")
+GRAM_SIZES = (1, 2, 3)
+
+
+def gram_words(text: str) -> list[str]:
+    """The lower-case words the computed detector reads a question by."""
+    return GRAM_WORD_RE.findall(text.lower())
+
+
+def question_grams(text: str, vocabulary: frozenset[str]) -> set[str]:
+    """The question's word n-grams, each word outside `vocabulary` (the general words the
+    detector was trained with) written "_", so a name never becomes a feature ("by how much did
+    _ exceed"). Hand-written: serving must cut grams exactly as training did."""
+    words = [w if w in vocabulary else "_" for w in gram_words(text)]
+    return {" ".join(words[i : i + n]) for n in GRAM_SIZES for i in range(len(words) - n + 1)}
 
 
 def computed_row(q: QuestionAnalysis, lexicon: Lexicon, has_sides: bool) -> np.ndarray:

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-ARTIFACT_VERSION = 1
+ARTIFACT_VERSION = 2  # 2: the computed detector reads word n-grams (GramScorer)
 MODELS = ("span", "sentence", "answerable", "verdict", "computed")
 
 
@@ -41,9 +41,11 @@ class Scorer:
         return {"features": list(self.features), "model": self.booster.model_to_string()}
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> Scorer | LinearScorer:
+    def from_json(cls, data: dict[str, Any]) -> Scorer | LinearScorer | GramScorer:
         if data.get("type") == "linear":
             return LinearScorer.from_json(data)
+        if data.get("type") == "grams":
+            return GramScorer.from_json(data)
         import lightgbm
 
         return cls(tuple(data["features"]), lightgbm.Booster(model_str=data["model"]))
@@ -79,6 +81,46 @@ class LinearScorer:
     def from_json(cls, data: dict[str, Any]) -> LinearScorer:
         return cls(tuple(data["features"]), np.asarray(data["mean"]), np.asarray(data["scale"]),
                    np.asarray(data["coef"]), float(data["intercept"]))  # fmt: skip
+
+
+@dataclass
+class GramScorer:
+    """A logistic regression over a question's word n-grams (rag.reader.decisions.question_grams)
+    and a row of dense features: the computed-question detector, where the wording ("by how much
+    did ... exceed", "how many times") tells more than cue flags. Words outside `vocabulary`
+    are one placeholder, so the model holds general words and no names."""
+
+    features: tuple[str, ...]
+    vocabulary: frozenset[str]
+    grams: dict[str, int]  # n-gram -> its weight's index
+    gram_coef: np.ndarray
+    mean: np.ndarray
+    scale: np.ndarray
+    coef: np.ndarray
+    intercept: float
+
+    def predict_grams(self, grams: set[str], row: np.ndarray) -> float:
+        if len(row) != len(self.features):
+            raise ModelError(f"expected {len(self.features)} features, got {len(row)}")
+        z = self.intercept + float(
+            ((np.asarray(row, dtype=np.float64) - self.mean) / self.scale) @ self.coef
+        )
+        z += float(sum(self.gram_coef[self.grams[g]] for g in grams if g in self.grams))
+        return float(1.0 / (1.0 + np.exp(-np.clip(z, -30, 30))))
+
+    def to_json(self) -> dict[str, Any]:
+        return {"type": "grams", "features": list(self.features),
+                "vocabulary": sorted(self.vocabulary), "grams": list(self.grams),
+                "gram_coef": self.gram_coef.round(6).tolist(), "mean": self.mean.tolist(),
+                "scale": self.scale.tolist(), "coef": self.coef.round(6).tolist(),
+                "intercept": self.intercept}  # fmt: skip
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> GramScorer:
+        return cls(tuple(data["features"]), frozenset(data["vocabulary"]),
+                   {g: n for n, g in enumerate(data["grams"])}, np.asarray(data["gram_coef"]),
+                   np.asarray(data["mean"]), np.asarray(data["scale"]), np.asarray(data["coef"]),
+                   float(data["intercept"]))  # fmt: skip
 
 
 DEFAULT_THRESHOLDS = {
@@ -124,7 +166,7 @@ class KindModel:
 
 @dataclass
 class ReaderModel:
-    scorers: dict[str, Scorer | LinearScorer]
+    scorers: dict[str, Scorer | LinearScorer | GramScorer]
     kinds: KindModel
     thresholds: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_THRESHOLDS))
     meta: dict[str, Any] = field(default_factory=dict)
@@ -133,9 +175,17 @@ class ReaderModel:
         return float(self.thresholds.get(name, DEFAULT_THRESHOLDS[name]))
 
     def scorer(self, name: str) -> Scorer | LinearScorer:
-        if name not in self.scorers:
-            raise ModelError(f"the reader artifact has no {name!r} model")
-        return self.scorers[name]
+        found = self.scorers.get(name)
+        if not isinstance(found, Scorer | LinearScorer):
+            raise ModelError(f"the reader artifact has no {name!r} row model")
+        return found
+
+    def gram_scorer(self, name: str) -> GramScorer:
+        found = self.scorers.get(name)
+        if not isinstance(found, GramScorer):
+            raise ModelError(f"the reader artifact has no {name!r} n-gram model; retrain it "
+                             "with `make train`")  # fmt: skip
+        return found
 
     def check(
         self, expected: dict[str, tuple[str, ...]], kinds: tuple[str, ...], kind_inputs: int
@@ -146,7 +196,10 @@ class ReaderModel:
                 "the reader artifact knows other span kinds; retrain it with `make train`"
             )
         for name, features in expected.items():
-            if tuple(self.scorer(name).features) != tuple(features):
+            found = self.scorers.get(name)
+            if found is None:
+                raise ModelError(f"the reader artifact has no {name!r} model")
+            if tuple(found.features) != tuple(features):
                 raise ModelError(
                     f"the reader artifact's {name!r} model was trained on other features; "
                     "retrain it with `make train`"

@@ -13,7 +13,13 @@ import numpy as np
 
 from rag.reader.candidates import CandidateSet, DocumentSentenceGatherer
 from rag.reader.computed import ComputedPick, ComputedReader
-from rag.reader.decisions import COMPUTED_FEATURES, VERDICT_FEATURES, computed_row, verdict_row
+from rag.reader.decisions import (
+    COMPUTED_FEATURES,
+    VERDICT_FEATURES,
+    computed_row,
+    question_grams,
+    verdict_row,
+)
 from rag.reader.features import SENTENCE_FEATURES, SPAN_FEATURES, FeatureBuilder
 from rag.reader.lexicon import Lexicon, default_lexicon
 from rag.reader.model import ReaderModel
@@ -69,6 +75,7 @@ class ExtractiveReader:
         self.lexicon = lexicon or default_lexicon()
         self.model = model
         self.model.check(EXPECTED_FEATURES, KINDS, KIND_INPUTS)
+        self.model.gram_scorer("computed")  # an artifact of version 2 has one
         self.threshold = model.threshold("answerable") if threshold is None else threshold
         self.gatherer = DocumentSentenceGatherer(store, self.lexicon, max_docs=max_docs)
         self.features = FeatureBuilder(self.lexicon, store)
@@ -150,10 +157,10 @@ class ExtractiveReader:
         return "No" if p_no >= self.model.threshold("no") else "Yes"
 
     def wants_computed(self, q: QuestionAnalysis) -> bool:
-        row = computed_row(q, self.lexicon, self.computed.sides(q) is not None)[None, :]
-        return float(self.model.scorer("computed").predict(row)[0]) >= self.model.threshold(
-            "computed"
-        )
+        detector = self.model.gram_scorer("computed")
+        row = computed_row(q, self.lexicon, self.computed.sides(q) is not None)
+        grams = question_grams(q.text, detector.vocabulary)
+        return detector.predict_grams(grams, row) >= self.model.threshold("computed")
 
 
 def other_period(q: QuestionAnalysis, c: CandidateSet, pick: Pick) -> bool:

@@ -197,7 +197,7 @@ def test_a_figure_of_another_period_is_not_the_answer(desk: Newsdesk) -> None:
 
 @pytest.mark.xfail(
     strict=True,
-    reason="computations are all but switched off by training: out of fold only 14 of 52 "
+    reason="computations are all but switched off by training: out of fold only 14 of 70 "
     "computed training questions got the right result, so the learned threshold (0.85) refuses "
     "this one",
 )
@@ -209,6 +209,40 @@ def test_computed_answer_from_two_cited_statements(desk: Newsdesk) -> None:
     assert {c.doc_id for c in answer.citations} == {"corvane-q2", "corvane-q3"}
     assert len({(c.doc_id, c.start) for c in answer.citations}) == 2  # two different sentences
     assert "[1]" in answer.answer and "[2]" in answer.answer
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "By how many vehicles did Corvane Motors' Q2 2025 deliveries fall short of its Q3 2025 "
+        "deliveries?",
+        "How many times its base value could Harbor Grid's Delmar County contract reach with "
+        "its options?",
+        pytest.param(
+            "By how much did Corvane Motors' third-quarter deliveries exceed its second-quarter "
+            "deliveries?",
+            marks=pytest.mark.xfail(
+                strict=True,
+                reason="not yet read as a computation: in the training questions 'by how much "
+                "did ...' asks as often for a stated change ('by how much did revenue rise?'), "
+                "and the detector scores this wording 0.07",
+            ),
+        ),
+    ],
+)
+def test_a_computation_is_never_answered_with_one_of_its_figures(
+    desk: Newsdesk, question: str
+) -> None:
+    """A question whose wording asks for a computation ("by how many ... fall short of", "how
+    many times") is read as one: it gets a computed answer or none, never one of the figures
+    it would compute from."""
+    answer = desk.ask(question)
+    stated = ("52,300", "61,800", "$120 million", "$310 million")
+    if answer.abstained:
+        assert answer.citations == [] and answer.short_answer is None
+    else:
+        assert answer.extra.get("computed"), (question, answer.answer)
+        assert answer.short_answer not in stated, (question, answer.answer)
 
 
 def test_relative_dates_are_resolved_against_publication(desk: Newsdesk) -> None:
