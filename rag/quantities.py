@@ -15,6 +15,7 @@ WORD_NUMBERS = {
     "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "hundred": 100, "half a": 0.5,
     "a dozen": 12, "dozens of": 24,
 }  # fmt: skip
+ARTICLE_NUMBERS = frozenset({"a", "an", "one", "half a"})  # as often an article as a number
 SCALES = {
     "trillion": 1e12, "tn": 1e12, "t": 1e12, "billion": 1e9, "bn": 1e9, "b": 1e9,
     "million": 1e6, "mn": 1e6, "m": 1e6, "mm": 1e6, "thousand": 1e3, "k": 1e3, "hundred": 1e2,
@@ -170,8 +171,13 @@ def find_quantities(text: str) -> list[Quantity]:
             continue
         if YEAR_RE.match(raw_num) and kind == "count" and not scale_word:
             continue  # "2026 projects" is usually a year
-        if is_word_number and kind == "count" and not scale_word:
-            continue  # "one of the" / "a company": too noisy without a unit
+        if (
+            is_word_number
+            and kind == "count"
+            and not scale_word
+            and (raw_num.lower() in ARTICLE_NUMBERS or not _plural(unit))
+        ):
+            continue  # "one of the" / "a company": an article; "three trains" is a count
         start = match.start()
         found.append(
             Quantity(

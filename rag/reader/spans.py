@@ -58,6 +58,13 @@ _MONTH = r"(?:" + "|".join(m.capitalize() + "|" + m.capitalize()[:3] + r"\.?" fo
 MONTH_DAY_RE = re.compile(
     rf"\b(?:{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?|\d{{1,2}}\s+{_MONTH})\b(?!,?\s+\d)"
 )
+MONTH_ONLY_RE = re.compile(r"\b(?:" + "|".join(m.capitalize() for m in MONTHS) + r")\b(?![\s,]*\d)")
+# "May" alone is a month only after one of these ("in May", "by early May"), else the verb
+MONTH_LEAD_RE = re.compile(
+    r"\b(?:in|by|since|until|from|through|during|before|after|early|late|mid|last|next|this|"
+    r"of|and|or|to)[\s-]+$",
+    re.IGNORECASE,
+)
 FISCAL_RE = re.compile(r"\b(?:fiscal(?:\s+year)?\s+|FY\s?)(?:19|20)?\d\d\b", re.IGNORECASE)
 YEAR_RE = re.compile(r"(?<![\w.,$€£-])(?:19|20)\d\d(?![\w%.,]\d|\s?(?:%|percent))")
 BARE_NUMBER_RE = re.compile(r"(?<![\w.,$€£])(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?![\w%])")
@@ -151,7 +158,8 @@ def _amounts(text: str) -> list[Span]:
     # ranges: "$1,822 - $1,832 million", "40% to 45%" also count as one span
     ranges: list[Span] = []
     for left, right in zip(found, found[1:]):
-        if left.kind == right.kind and RANGE_JOIN_RE.match(text[left.end : right.start]):
+        same = left.kind == right.kind and (left.kind != "count" or left.unit == right.unit)
+        if same and RANGE_JOIN_RE.match(text[left.end : right.start]):
             ranges.append(Span(left.start, right.end, left.kind, right.value, right.unit, "range"))
     return found + ranges
 
@@ -167,13 +175,18 @@ def _dates(text: str) -> list[Span]:
         key = str(mention.year) if mention.year else mention.text.lower()
         found.append(Span(start, mention.end, "date", key, precision))
     taken = [(s.start, s.end) for s in found]
-    for pattern, precision in ((MONTH_DAY_RE, "day"), (FISCAL_RE, "fiscal")):
+    for pattern, precision in (
+        (MONTH_DAY_RE, "day"), (FISCAL_RE, "fiscal"), (MONTH_ONLY_RE, "month")
+    ):  # fmt: skip
         for match in pattern.finditer(text):
-            if not _overlaps(match.start(), match.end(), taken):
-                found.append(
-                    Span(match.start(), match.end(), "date", match.group(0).lower(), precision)
-                )
-                taken.append((match.start(), match.end()))
+            if _overlaps(match.start(), match.end(), taken):
+                continue
+            if match.group(0) == "May" and not MONTH_LEAD_RE.search(text[: match.start()]):
+                continue
+            found.append(
+                Span(match.start(), match.end(), "date", match.group(0).lower(), precision)
+            )
+            taken.append((match.start(), match.end()))
     return found
 
 

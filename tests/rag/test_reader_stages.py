@@ -82,6 +82,23 @@ def test_dates_periods_years_and_names() -> None:
     assert period_keys("Q3 2024 and the second half of 2025") >= {"2024Q3", "2025H2", "2024"}
 
 
+def test_months_alone_and_counts_written_in_words() -> None:
+    """A month named alone is a date ("in September"; "May" only after a preposition, else the
+    verb), and a small number written as a word counts what follows when that is plural
+    ("three LNG trains"); "one", "a" and "an" stay articles."""
+    text = (
+        "Talvane may add capacity: in September it approved three LNG trains and seven "
+        "buildings, one of them in early May, and a plant in Texas."
+    )
+    found = spans_of(text)
+    assert [surface for surface, kind in found if kind == "date"] == ["September", "May"]
+    # two counts, not "one of them" or "a plant", and not one range over both nouns
+    assert [surface for surface, kind in found if kind == "count"] == [
+        "three LNG trains",
+        "seven buildings",
+    ]
+
+
 def test_each_figure_keeps_the_period_written_beside_it() -> None:
     """A question's quarter must be the figure's own quarter, not only the sentence's: the
     year-ago figure of an earnings line is another period's."""

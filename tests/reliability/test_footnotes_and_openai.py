@@ -65,8 +65,9 @@ def check_answer(base_url: str, answer: dict[str, Any]) -> None:
 
 # A reader miss, not a footnote one: the artifact trained on 2026-12-02 (with the yes/no
 # routing) answers this with the next sentence's "roughly 90,000 patients", with or without the
-# footnote markers in the text; the one before answered it right. Pinned so that any other wrong
-# answer still fails this test (eval/README.md, "Retraining noise").
+# footnote markers in the text; the one before answered it right, and the one after (months and
+# counts in words) answers it right with the markers and wrong without. Pinned so that any other
+# wrong answer still fails this test (eval/README.md, "Retraining noise").
 KNOWN_MISS = "How many outpatient clinics did Brennic Health open in Leeds?"
 
 
