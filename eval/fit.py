@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -112,18 +112,33 @@ GRAM_C = 1.0  # inverse L2 strength of the computed detector's n-gram regression
 GRAM_FAMILIES = 5
 
 
-def train_linear(rows: np.ndarray, labels: np.ndarray, features: tuple[str, ...]) -> LinearScorer:
-    from sklearn.linear_model import LogisticRegression
-
+def _standardised(rows: np.ndarray, features: tuple[str, ...]) -> LinearScorer:
+    """A linear model that only standardises `rows` (no weights yet); with one label class, it
+    is fitted as it is: a constant at that class's rate."""
     mean = rows.mean(axis=0) if len(rows) else np.zeros(len(features))
     scale = rows.std(axis=0) if len(rows) else np.ones(len(features))
     scale[scale == 0] = 1.0
-    if len(set(labels.tolist())) < 2:  # one class only: a constant at its rate
-        rate = float(labels.mean()) if len(labels) else 0.5
-        intercept = float(np.log((rate + 1e-3) / (1 - rate + 1e-3)))
-        return LinearScorer(features, mean, scale, np.zeros(len(features)), intercept)
-    model = LogisticRegression(C=VERDICT_C, max_iter=2000).fit((rows - mean) / scale, labels)
-    return LinearScorer(features, mean, scale, model.coef_[0], float(model.intercept_[0]))
+    return LinearScorer(features, mean, scale, np.zeros(len(features)), 0.0)
+
+
+def _constant(model: LinearScorer, labels: np.ndarray) -> LinearScorer | None:
+    """`model` as a constant at the labels' rate when they hold one class only (else None)."""
+    if len(set(labels.tolist())) >= 2:
+        return None
+    rate = float(labels.mean()) if len(labels) else 0.5
+    return replace(model, intercept=float(np.log((rate + 1e-3) / (1 - rate + 1e-3))))
+
+
+def train_linear(rows: np.ndarray, labels: np.ndarray, features: tuple[str, ...]) -> LinearScorer:
+    from sklearn.linear_model import LogisticRegression
+
+    linear = _standardised(rows, features)
+    if (constant := _constant(linear, labels)) is not None:
+        return constant
+    model = LogisticRegression(C=VERDICT_C, max_iter=2000).fit(
+        (rows - linear.mean) / linear.scale, labels
+    )
+    return replace(linear, coef=model.coef_[0], intercept=float(model.intercept_[0]))
 
 
 def train_grams(
@@ -143,23 +158,19 @@ def train_grams(
     question_sets = [question_grams(e.analysis.text, vocabulary) for e in examples]
     counts = Counter(g for grams in question_sets for g in grams)
     index = {g: n for n, g in enumerate(sorted(g for g, k in counts.items() if k >= 2))}
-    mean = rows.mean(axis=0) if len(rows) else np.zeros(len(features))
-    scale = rows.std(axis=0) if len(rows) else np.ones(len(features))
-    scale[scale == 0] = 1.0
-    if len(set(labels.tolist())) < 2:  # one class only: a constant at its rate
-        rate = float(labels.mean()) if len(labels) else 0.5
-        return GramScorer(features, vocabulary, {}, np.zeros(0), mean, scale,
-                          np.zeros(len(features)), float(np.log((rate + 1e-3) / (1 - rate + 1e-3))))  # fmt: skip
+    linear = _standardised(rows, features)
+    if (constant := _constant(linear, labels)) is not None:
+        return GramScorer(constant, vocabulary, {}, np.zeros(0))
     cells = [(r, index[g]) for r, grams in enumerate(question_sets) for g in grams if g in index]
     grams_matrix = csr_matrix(
         (np.ones(len(cells)), ([r for r, _ in cells], [c for _, c in cells])),
         shape=(len(examples), len(index)),
     )
-    inputs = hstack([grams_matrix, csr_matrix((rows - mean) / scale)]).tocsr()
+    inputs = hstack([grams_matrix, csr_matrix((rows - linear.mean) / linear.scale)]).tocsr()
     model = LogisticRegression(C=GRAM_C, max_iter=5000).fit(inputs, labels)
     coef = model.coef_[0]
-    return GramScorer(features, vocabulary, index, coef[: len(index)], mean, scale,
-                      coef[len(index) :], float(model.intercept_[0]))  # fmt: skip
+    fitted = replace(linear, coef=coef[len(index) :], intercept=float(model.intercept_[0]))
+    return GramScorer(fitted, vocabulary, index, coef[: len(index)])
 
 
 def _rows(parts: Sequence[np.ndarray], width: int) -> np.ndarray:
@@ -497,8 +508,9 @@ def fit_reader(examples: Sequence[Example], options: FitOptions | None = None) -
     # folds over the (already out-of-fold) answerability rows, repeated over several fold
     # assignments and pooled, so one lucky split does not move the threshold
     probabilities = []
+    scored_examples = [s.example for s in scored]
     for repeat in range(THRESHOLD_REPEATS):
-        assignment = folds_of([s.example for s in scored], options.inner_folds, seed + 1 + repeat)
+        assignment = folds_of(scored_examples, options.inner_folds, seed + 1 + repeat)
         repeated = np.zeros(len(scored))
         for fold in range(options.inner_folds):
             inside = np.array([f != fold for f in assignment])

@@ -86,7 +86,7 @@ class ComputedReader:
         _, _, left, right, ln, rn, lp, rp, latest = min(options, key=lambda o: (o[0], o[1]))
         attribute = [t for t in q.attribute_terms if t not in self.cue_terms] or q.attribute_terms
         # a side without a period shares the other's only when the sides are two subjects
-        # ("Tesla's Q3 deliveries than Rivian's"); when they are two events of one subject
+        # ("Corvane's Q3 deliveries than Orvane's"); when they are two events of one subject
         # ("from the 2021 announcement to the plant's opening") its period is unknown
         two_subjects = bool(set(rn) - set(ln))
         if len(rn) == 1 and len(ln) >= 2 and ln[0] not in rn:

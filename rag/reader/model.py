@@ -65,12 +65,14 @@ class LinearScorer:
     def predict(self, rows: np.ndarray) -> np.ndarray:
         if len(rows) == 0:
             return np.zeros(0, dtype=np.float64)
+        return _sigmoid(self.logit(rows))
+
+    def logit(self, rows: np.ndarray) -> np.ndarray:
         if rows.shape[1] != len(self.features):
             raise ModelError(f"expected {len(self.features)} features, got {rows.shape[1]}")
-        z = (
+        return (
             (np.asarray(rows, dtype=np.float64) - self.mean) / self.scale
         ) @ self.coef + self.intercept
-        return 1.0 / (1.0 + np.exp(-np.clip(z, -30, 30)))
 
     def to_json(self) -> dict[str, Any]:
         return {"type": "linear", "features": list(self.features), "mean": self.mean.tolist(),
@@ -90,37 +92,36 @@ class GramScorer:
     did ... exceed", "how many times") tells more than cue flags. Words outside `vocabulary`
     are one placeholder, so the model holds general words and no names."""
 
-    features: tuple[str, ...]
+    rows: LinearScorer  # the dense row's part of the regression (and its intercept)
     vocabulary: frozenset[str]
     grams: dict[str, int]  # n-gram -> its weight's index
     gram_coef: np.ndarray
-    mean: np.ndarray
-    scale: np.ndarray
-    coef: np.ndarray
-    intercept: float
+
+    @property
+    def features(self) -> tuple[str, ...]:
+        return self.rows.features
 
     def predict_grams(self, grams: set[str], row: np.ndarray) -> float:
-        if len(row) != len(self.features):
-            raise ModelError(f"expected {len(self.features)} features, got {len(row)}")
-        z = self.intercept + float(
-            ((np.asarray(row, dtype=np.float64) - self.mean) / self.scale) @ self.coef
-        )
+        z = float(self.rows.logit(np.asarray(row)[None, :])[0])
         z += float(sum(self.gram_coef[self.grams[g]] for g in grams if g in self.grams))
-        return float(1.0 / (1.0 + np.exp(-np.clip(z, -30, 30))))
+        return float(_sigmoid(np.asarray(z)))
 
     def to_json(self) -> dict[str, Any]:
-        return {"type": "grams", "features": list(self.features),
+        rows = self.rows
+        return {"type": "grams", "features": list(rows.features),
                 "vocabulary": sorted(self.vocabulary), "grams": list(self.grams),
-                "gram_coef": self.gram_coef.round(6).tolist(), "mean": self.mean.tolist(),
-                "scale": self.scale.tolist(), "coef": self.coef.round(6).tolist(),
-                "intercept": self.intercept}  # fmt: skip
+                "gram_coef": self.gram_coef.round(6).tolist(), "mean": rows.mean.tolist(),
+                "scale": rows.scale.tolist(), "coef": rows.coef.round(6).tolist(),
+                "intercept": rows.intercept}  # fmt: skip
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> GramScorer:
-        return cls(tuple(data["features"]), frozenset(data["vocabulary"]),
-                   {g: n for n, g in enumerate(data["grams"])}, np.asarray(data["gram_coef"]),
-                   np.asarray(data["mean"]), np.asarray(data["scale"]), np.asarray(data["coef"]),
-                   float(data["intercept"]))  # fmt: skip
+        return cls(LinearScorer.from_json(data), frozenset(data["vocabulary"]),
+                   {g: n for n, g in enumerate(data["grams"])}, np.asarray(data["gram_coef"]))  # fmt: skip
+
+
+def _sigmoid(z: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-np.clip(z, -30, 30)))
 
 
 DEFAULT_THRESHOLDS = {

@@ -75,7 +75,7 @@ class ExtractiveReader:
         self.lexicon = lexicon or default_lexicon()
         self.model = model
         self.model.check(EXPECTED_FEATURES, KINDS, KIND_INPUTS)
-        self.model.gram_scorer("computed")  # an artifact of version 2 has one
+        self.detector = self.model.gram_scorer("computed")  # an artifact of version 2 has one
         self.threshold = model.threshold("answerable") if threshold is None else threshold
         self.gatherer = DocumentSentenceGatherer(store, self.lexicon, max_docs=max_docs)
         self.features = FeatureBuilder(self.lexicon, store)
@@ -157,10 +157,9 @@ class ExtractiveReader:
         return "No" if p_no >= self.model.threshold("no") else "Yes"
 
     def wants_computed(self, q: QuestionAnalysis) -> bool:
-        detector = self.model.gram_scorer("computed")
         row = computed_row(q, self.lexicon, self.computed.sides(q) is not None)
-        grams = question_grams(q.text, detector.vocabulary)
-        return detector.predict_grams(grams, row) >= self.model.threshold("computed")
+        grams = question_grams(q.text, self.detector.vocabulary)
+        return self.detector.predict_grams(grams, row) >= self.model.threshold("computed")
 
 
 def other_period(q: QuestionAnalysis, c: CandidateSet, pick: Pick) -> bool:
