@@ -1,4 +1,4 @@
-"""16 clients ask for NEWSDESK_LOAD_SECONDS (default 30) against a real `newsdesk serve`
+"""16 clients ask for NEWSDESK_LOAD_SECONDS (default 15) against a real `newsdesk serve`
 while another thread keeps ingesting batches through the API: no failed request, and
 every citation is its document's text at its offsets."""
 
@@ -21,7 +21,7 @@ from tests.servers import cli_env, running_serve
 
 pytestmark = pytest.mark.slow
 
-SECONDS = float(os.environ.get("NEWSDESK_LOAD_SECONDS", "30"))
+SECONDS = float(os.environ.get("NEWSDESK_LOAD_SECONDS", "15"))
 CLIENTS = 16
 KEY = "load-admin-key"
 QUESTIONS = [
