@@ -217,7 +217,7 @@ def name_phrases(text: str) -> list[tuple[int, int, str]]:
 
 def find_names(text: str) -> list[tuple[int, int, str]]:
     """Capitalised phrases (companies, people, places, products) with exact offsets; a phrase
-    "X of Y" also gives "Y" ("Chief Executive of Acme" -> "Acme", "Bank of Spain" stays)."""
+    "X of Y" also gives "Y" ("Chief Executive of Acme" -> "Acme", "Port of Tarvo" stays)."""
     found = []
     for start, end, phrase in _name_phrases(text):
         found.append((start, end, phrase))

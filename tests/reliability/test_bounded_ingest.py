@@ -20,7 +20,7 @@ from tests.servers import cli_command, cli_env
 
 pytestmark = pytest.mark.slow
 
-BUDGET_S = 8  # NEWSDESK_DOCUMENT_TIMEOUT_S for these runs: three budgets pass in one run
+BUDGET_S = 8  # NEWSDESK_DOCUMENT_TIMEOUT_S for these runs (three documents use it up in one run)
 RUN_LIMIT_S = 300  # before the bound, the 10 MB line alone took far longer (pysbd: > 40 min)
 STOP_WITHIN_S = 30
 
