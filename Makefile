@@ -46,11 +46,21 @@ demo: install
 serve: install
 	$(BIN)/newsdesk serve --host $(HOST) --port $(PORT)
 
+# Test workers: one per core, at most 4, each single-threaded (torch and LightGBM would
+# otherwise start a thread per core in every worker); a test file stays on one worker, in order.
+# The timing-sensitive tests (marked `serial`: kill timing, time budgets, lease takeover, load)
+# then run alone with every core. Both passes always run; the target fails if either did.
+JOBS ?= $(shell n=$$(nproc); echo $$(( n < 4 ? n : 4 )))
+PARALLEL := OMP_NUM_THREADS=1 $(BIN)/pytest -n $(JOBS) --dist loadfile
+
 test: install chromium
-	$(BIN)/pytest -q
+	@status=0; \
+	$(PARALLEL) -q -m "not serial" || status=1; \
+	$(BIN)/pytest -q -m serial || status=1; \
+	exit $$status
 
 test-fast: install
-	$(BIN)/pytest -q -m "not slow and not browser"
+	$(PARALLEL) -q -m "not slow and not browser"
 
 lint: install
 	$(BIN)/ruff check ingest rag api eval tests bench

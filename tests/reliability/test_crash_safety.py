@@ -35,7 +35,8 @@ from tests.reliability.conftest import (
 )
 from tests.servers import cli_command, cli_env
 
-pytestmark = pytest.mark.slow
+# timing-sensitive: `make test` runs it alone, after the parallel pass
+pytestmark = [pytest.mark.slow, pytest.mark.serial]
 
 SEED = 20260408
 TRIALS = int(os.environ.get("NEWSDESK_CRASH_TRIALS", "5"))  # 8 took 3.5 min of `make test`

@@ -19,7 +19,8 @@ from tests.api.conftest import RECORDS
 from tests.reliability.conftest import Fact, fact_record
 from tests.servers import cli_env, running_serve
 
-pytestmark = pytest.mark.slow
+# timing-sensitive: `make test` runs it alone, after the parallel pass
+pytestmark = [pytest.mark.slow, pytest.mark.serial]
 
 SECONDS = float(os.environ.get("NEWSDESK_LOAD_SECONDS", "15"))
 CLIENTS = 16

@@ -22,7 +22,8 @@ from tests.sources.conftest import ENTRIES, NEW_ENTRY, NEW_QUESTION
 from tests.sources.feedserver import Entry, FeedServer, feed_server, rss
 from tests.sources.test_api import metric_samples
 
-pytestmark = pytest.mark.slow
+# timing-sensitive: `make test` runs it alone, after the parallel pass
+pytestmark = [pytest.mark.slow, pytest.mark.serial]
 LEASE_S = 3.0
 EVERY_S = 1.0
 ADMIN = {"Authorization": "Bearer watch-admin"}
