@@ -48,8 +48,9 @@ serve: install
 
 # Test workers: one per core, at most 4, each single-threaded (torch and LightGBM would
 # otherwise start a thread per core in every worker); a test file stays on one worker, in order.
-# The timing-sensitive tests (marked `serial`: kill timing, time budgets, lease takeover, load)
-# then run alone with every core. Both passes always run; the target fails if either did.
+# The timing-sensitive tests (marked `serial`: kill timing, time budgets, poll intervals, lease
+# takeover, load) then run alone with every core. Both passes always run; the target fails if
+# either did.
 JOBS ?= $(shell n=$$(nproc); echo $$(( n < 4 ? n : 4 )))
 PARALLEL := OMP_NUM_THREADS=1 $(BIN)/pytest -n $(JOBS) --dist loadfile
 

@@ -16,6 +16,10 @@ from rag.sources import SourceRegistry
 from tests.sources.conftest import ENTRIES, Desk, make_desk, watch_settings
 from tests.sources.feedserver import FeedServer, rss
 
+# timing-sensitive (gaps between polls within 50 ms): `make test` runs it alone, after the
+# parallel pass
+pytestmark = pytest.mark.serial
+
 
 def watcher_for(desk: Desk, **options: Any) -> Watcher:
     lease = ChromaLease(desk.store, LEASE_NAME, ttl_s=desk.settings.watch_lease_s)
