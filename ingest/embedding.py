@@ -42,20 +42,26 @@ def embed_documents(
     characters."""
     flat = [(owner, text) for owner, own in enumerate(texts) for text in own]
     vectors = np.zeros((len(flat), embedder.dimension), dtype=np.float32)
+    # Longest first across all calls, as the model orders texts inside one call: each batch
+    # then pads to texts of about its own length. In document order a call boundary mixed
+    # chunks with short sentences (measured on the sample corpus: 4.9 s against 3.9 s for the
+    # same texts in one call; sorted, 3.8 s).
+    order = sorted(range(len(flat)), key=lambda row: -len(flat[row][1]))
     dropped: set[int] = set()
     position = 0
     with _progress_bar(progress, len(flat)) as bar:
         task = bar.add_task("Embedding", total=len(flat)) if bar is not None else None
-        while position < len(flat):
+        while position < len(order):
             check_stop(stop)
             window: list[int] = []
             chars = 0
-            while position < len(flat) and len(window) < EMBED_CALL_TEXTS:
+            while position < len(order) and len(window) < EMBED_CALL_TEXTS:
                 if chars >= EMBED_CALL_CHARS and window:
                     break
-                if flat[position][0] not in dropped:
-                    window.append(position)
-                    chars += len(flat[position][1])
+                row = order[position]
+                if flat[row][0] not in dropped:
+                    window.append(row)
+                    chars += len(flat[row][1])
                 position += 1
             if not window:
                 break
