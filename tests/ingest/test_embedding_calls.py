@@ -13,7 +13,7 @@ from ingest.embedding import embed_documents
 
 
 class LengthEmbedder:
-    """Each text's vector is [len(text), index of its first character]; calls are recorded."""
+    """Each text's vector is [len(text), code point of its first character]; calls are recorded."""
 
     dimension = 2
 
