@@ -208,6 +208,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--report", type=Path, help="with --cv: write the CV reports here (JSON)")
     parser.add_argument("--cache", type=Path, help="keep built examples here between runs "
                         "(rebuilt when the reader's code or the sets change)")  # fmt: skip
+    parser.add_argument("--draws", type=int, default=0,
+                        help="retrain with this many seeds from --seed on and print each "
+                        "artifact's gated metrics (eval/gates.json): the gates' retraining noise")  # fmt: skip
     args = parser.parse_args(argv)
     from rag.system import build_embedder
 
@@ -226,6 +229,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.report:
             args.report.parent.mkdir(parents=True, exist_ok=True)
             args.report.write_text(json.dumps(reports, indent=1, default=str), encoding="utf-8")
+        return 0
+    if args.draws:
+        from eval.draws import run
+
+        seeds = range(args.seed, args.seed + args.draws)
+        print(run(examples, seeds, ROOT, embedder, ROOT / "eval" / "gates.json"))
         return 0
     model = fit_reader(examples, FitOptions(seed=args.seed))
     model.meta.update({
