@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from eval.aggregate import lookup
+from eval.draws import gated_values, misses
 from eval.questions import load_set
 from eval.runner import evaluate
 from eval.targets import InProcessTarget
@@ -36,15 +36,6 @@ def test_shipped_set_meets_its_gates(tmp_path: Path, embedder: Any, gates: dict[
     report = evaluate(InProcessTarget(newsdesk), questions, {"set": gates["set"]})
     metrics = report["metrics"]
     assert metrics["summary"]["questions"] == len(questions)
-    below = {
-        path: lookup(metrics, path)
-        for path, bound in gates["min"].items()
-        if lookup(metrics, path) is None or lookup(metrics, path) < bound
-    }
-    above = {
-        path: lookup(metrics, path)
-        for path, bound in gates.get("max", {}).items()
-        if lookup(metrics, path) is None or lookup(metrics, path) > bound
-    }
+    missed = misses({gates["name"]: gated_values(metrics, gates)}, [gates])
     failing = [q["id"] for q in report["questions"] if not q["pass"]]
-    assert not below and not above, f"gates missed: {below or ''} {above or ''}; failing: {failing}"
+    assert not missed, f"gates missed: {missed}; failing: {failing}"
