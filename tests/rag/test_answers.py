@@ -1,4 +1,7 @@
-"""The extractive answerer end to end over real Chroma and the real model."""
+"""The extractive answerer end to end over real Chroma and the real model. Questions that
+measure what the trained reader has learned (entity and yes/no answers, abstention on questions
+the sources don't answer) are in the capability families of tests/rag/reader_families.py,
+judged by rates; these are the paths every reader must get right."""
 
 from __future__ import annotations
 
@@ -40,29 +43,6 @@ def test_seed_question_answers_nearly_one_gigawatt(newsdesk: Newsdesk) -> None:
         "question", "answer", "short_answer", "abstained", "citations", "timings_ms"
     }  # fmt: skip
     assert set(payload["timings_ms"]) >= {"retrieve", "answer", "total"}
-
-
-@pytest.mark.parametrize(
-    "question",
-    [
-        "What is Tesla's market value?",
-        "How many employees does Oracle have in Abilene?",
-        pytest.param(
-            "What is the price of Anthropic's expanded deal with Amazon?",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="near miss not yet learned: the terms were not disclosed, and the reader "
-                "answers with Amazon's earlier $4 billion investment in the same article",
-            ),
-        ),
-    ],
-)
-def test_unanswerable_questions_abstain(newsdesk: Newsdesk, question: str) -> None:
-    answer = newsdesk.ask(question)
-    assert answer.abstained, answer.answer
-    assert answer.citations == []
-    assert answer.short_answer is None
-    assert answer.answer.startswith("The indexed announcements don't say")
 
 
 def test_until_filter_ignores_later_sources(newsdesk: Newsdesk) -> None:
@@ -121,24 +101,6 @@ def test_a_computed_question_is_never_answered_with_one_figure(newsdesk: Newsdes
     else:  # computed: both statements cited, the result is not one of them
         assert {c.doc_id for c in answer.citations} == {"aws-anthropic", "oracle-openai"}
         assert answer.short_answer not in ("5 gigawatts", "4.5 gigawatts")
-
-
-def test_entity_and_yes_no_questions(newsdesk: Newsdesk) -> None:
-    who = newsdesk.ask("Who led Mistral's funding round?")
-    assert who.short_answer == "ASML"
-    assert_citations_exact(newsdesk, who)
-    no = newsdesk.ask("Did Amazon invest $10 billion in Anthropic?")
-    assert no.short_answer == "No"
-
-
-@pytest.mark.xfail(
-    strict=True,
-    reason="the yes/no verdict (a regression over ~180 questions) calls a stated figure No: in "
-    "its training questions a figure in a yes/no question was most often the wrong one",
-)
-def test_a_stated_figure_is_a_yes(newsdesk: Newsdesk) -> None:
-    yes = newsdesk.ask("Did Amazon invest more than $4 billion in Anthropic?")
-    assert yes.short_answer == "Yes"
 
 
 def test_follow_up_is_rewritten_from_history(newsdesk: Newsdesk) -> None:

@@ -1,12 +1,13 @@
-"""The reader's named capabilities, each on announcements written for this test (never seen in
-training): the figure a question's modifiers pick, event dates against report dates, names that
-are never answers (outlets, datelines, titles), places for "where", people for "who", yes/no
-read from negations, near-miss abstention, and computed answers from two cited statements."""
+"""The reader's named capabilities on announcements written for these tests (never seen in
+training): the figure a question's modifiers pick, event dates against report dates, places for
+"where" and people for "who", outlets and datelines that are never answers, yes/no read from
+negations, near-miss abstention (each a family of questions, tests/rag/reader_families.py),
+and the gates and computations that are not learned: figures of another period, computed
+answers from two cited statements, relative dates."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date
 from pathlib import Path
 
 import pytest
@@ -17,52 +18,7 @@ from rag.system import Newsdesk, build_newsdesk
 from rag.types import Answer
 
 from .conftest import make_document, put
-
-ARTICLES = [
-    (
-        "harbor-grid",
-        "Harbor Grid wins Delmar County storage contract",
-        date(2026, 3, 10),
-        "Harbor Grid Energy said on Tuesday it has signed a storage contract with Delmar County "
-        "with a base value of $120 million. Options in the agreement could lift the total to up "
-        "to $310 million over ten years. The 400 MW battery will be built in Fresno, California. "
-        "Construction is scheduled to begin in June 2027, and the battery is expected to enter "
-        "service in 2029. Harbor Grid did not disclose the price per megawatt-hour. Chief "
-        "executive Ana Lindqvist said the county had chosen the lowest-cost bid.",
-    ),
-    (
-        "fjordlink-q3",
-        "Fjordlink Telecom posts higher third-quarter revenue",
-        date(2025, 10, 22),
-        "OSLO (Northwire) - Fjordlink Telecom reported third-quarter revenue of NOK 4.2 billion on "
-        "Wednesday, up from NOK 3.9 billion a year earlier. Net profit was NOK 610 million, or "
-        "NOK 1.45 per share. Excluding one-off items, operating profit rose to NOK 980 million. "
-        "The operator added 41,000 mobile subscribers in the quarter, of which 12,000 were in "
-        "Sweden.",
-    ),
-    (
-        "pellston-trial",
-        "Pellston Bio's rovaxin misses in Phase 3",
-        date(2025, 6, 4),
-        "Pellston Bio said its Phase 3 trial of rovaxin in chronic migraine did not meet its "
-        "primary endpoint. The company said it will not file for approval this year. Shares "
-        "fell 38% in early trading.",
-    ),
-    (
-        "corvane-q2",
-        "Corvane Motors second-quarter deliveries",
-        date(2025, 7, 2),
-        "Corvane Motors delivered 52,300 vehicles in the second quarter of 2025, the electric "
-        "carmaker said.",
-    ),
-    (
-        "corvane-q3",
-        "Corvane Motors third-quarter deliveries",
-        date(2025, 10, 2),
-        "Corvane Motors delivered 61,800 vehicles in the third quarter of 2025. The company "
-        "expects its second plant to open by the end of next year.",
-    ),
-]
+from .reader_families import ARTICLES, FAMILIES, describe, outcomes
 
 
 @pytest.fixture(scope="module")
@@ -87,96 +43,39 @@ def answered(desk: Newsdesk, question: str) -> Answer:
     return answer
 
 
-NOT_LEARNED = pytest.mark.xfail(
-    strict=True,
-    reason="modifier not yet learned: the reader picks the sentence's first, larger figure "
-    "(the features bind the modifier to the right figure; the trained weights don't use it here)",
-)
+# The fewest questions of each family a reader must get right. Measured 2026-12-03 with the
+# shipped artifact and twelve retrains of the same code and examples (seeds 1-12, `python -m
+# eval.train --draws 12 --seed 1`), each family's bound is the lowest of those 13 counts: a
+# retrain of unchanged code passes, a reader that loses a capability beyond that noise fails.
+# Counts then (shipped artifact / range over the 13): modifiers 6 / 5-7 of 12, event dates
+# 6 / 6-6 of 6, where-who 10 / 9-10 of 10, outlets 2 / 1-3 of 4, yes/no 11 / 11-13 of 14, near
+# misses 5 / 5-8 of 11. No artifact broke an invariant (inexact quote, outlet as the answer).
+FAMILY_MIN = {
+    "modifiers": 5,
+    "event_dates": 6,
+    "where_who": 9,
+    "outlets": 1,
+    "yes_no": 11,
+    "near_misses": 5,
+}
 
 
-@pytest.mark.parametrize(
-    ("question", "expected", "not_expected"),
-    [
-        ("What is the base value of Harbor Grid's Delmar County contract?", "$120 million", "$310"),
-        pytest.param(
-            "How much could Harbor Grid's Delmar County contract be worth with its options?",
-            "$310 million", "$120", marks=pytest.mark.xfail(strict=True, reason=(
-                "retraining noise: the artifact trained with months and counts in words picks "
-                "the base figure here, as two earlier retrains did (eval/README.md, 'Retraining "
-                "noise'); the features bind 'with its options' to the up-to figure, the trees "
-                "don't use it here"))),
-        pytest.param("What was Fjordlink Telecom's third-quarter revenue a year earlier?",
-                     "NOK 3.9 billion", "4.2", marks=NOT_LEARNED),
-        pytest.param("What net profit per share did Fjordlink Telecom report for the third quarter?",
-                     "NOK 1.45", "610", marks=NOT_LEARNED),
-        ("What was Fjordlink Telecom's operating profit excluding one-off items?", "NOK 980 million",
-         "610"),
-        ("How many of Fjordlink's new mobile subscribers were in Sweden?", "12,000", "41,000"),
-    ],
-)  # fmt: skip
-def test_the_figure_the_question_modifiers_pick(
-    desk: Newsdesk, question: str, expected: str, not_expected: str
-) -> None:
-    answer = answered(desk, question)
-    assert expected in answer.short_answer, (question, answer.short_answer)  # type: ignore[operator]
-    assert not_expected not in answer.short_answer  # type: ignore[operator]
+@pytest.mark.parametrize("family", list(FAMILIES))
+def test_capability_family(desk: Newsdesk, family: str) -> None:
+    """Each named capability as the share of its family answered right, with the invariants
+    held on every answer: quotes are the source's own text, an abstention carries no citation
+    or short answer, and an outlet or dateline is never the answer."""
+    found = outcomes(desk, family)
+    faults = [(describe(o), o.faults) for o in found if o.faults]
+    assert not faults, faults
+    right = sum(o.right for o in found)
+    misses = [describe(o) for o in found if not o.right]
+    assert right >= FAMILY_MIN[family], (f"{family}: {right}/{len(found)} right", misses)
 
 
-def test_event_date_not_the_announcement_date(desk: Newsdesk) -> None:
-    answer = answered(
-        desk, "When is construction of Harbor Grid's Fresno battery scheduled to begin?"
-    )
-    assert answer.short_answer == "June 2027"
-    assert answer.citations[0].doc_id == "harbor-grid"
-
-
-def test_where_wants_a_place_and_who_a_person(desk: Newsdesk) -> None:
-    where = answered(desk, "Where will Harbor Grid's 400 MW battery be built?")
-    assert "Fresno" in where.short_answer  # type: ignore[operator]
-    who = answered(desk, "Who is Harbor Grid's chief executive?")
-    assert who.short_answer == "Ana Lindqvist"
-
-
-def test_outlets_and_datelines_are_never_the_answer(desk: Newsdesk) -> None:
-    answer = answered(desk, "Which operator reported third-quarter revenue of NOK 4.2 billion?")
-    assert "Fjordlink" in answer.short_answer  # type: ignore[operator]
-    assert "Northwire" not in answer.short_answer and "OSLO" not in answer.short_answer  # type: ignore[operator]
-
-
-def test_yes_no_reads_negation_and_cites_it(desk: Newsdesk) -> None:
-    no = answered(desk, "Did rovaxin's Phase 3 trial meet its primary endpoint?")
-    assert no.short_answer == "No" and no.answer.startswith("No")
-    assert no.citations[0].doc_id == "pellston-trial"
-    assert "did not meet" in no.citations[0].quote
-    undisclosed = answered(desk, "Did Harbor Grid disclose the price per megawatt-hour?")
-    assert undisclosed.short_answer == "No"
-    assert "did not disclose" in undisclosed.citations[0].quote
-    yes = answered(desk, "Did Harbor Grid sign a storage contract with Delmar County?")
-    assert yes.short_answer == "Yes"
-
-
-NEAR_MISS = pytest.mark.xfail(
-    strict=True,
-    reason="near miss not yet refused: the subject and a figure of the asked kind are there, "
-    "and the answerability model does not see that the asked attribute or period is missing",
-)
-
-
-@pytest.mark.parametrize(
-    "question",
-    [
-        pytest.param(
-            "What is the price per megawatt-hour in Harbor Grid's Delmar County contract?",
-            marks=NEAR_MISS,
-        ),
-        "How many employees does Harbor Grid have?",
-        "What was Fjordlink Telecom's fourth-quarter revenue?",
-    ],
-)
-def test_near_misses_abstain(desk: Newsdesk, question: str) -> None:
-    answer = desk.ask(question)
-    assert answer.abstained, (question, answer.answer)
-    assert answer.citations == [] and answer.short_answer is None
+def test_every_family_has_a_bound() -> None:
+    assert set(FAMILY_MIN) == set(FAMILIES)
+    assert all(0 < FAMILY_MIN[f] <= len(FAMILIES[f]) for f in FAMILIES)
 
 
 def test_a_figure_of_another_period_is_not_the_answer(desk: Newsdesk) -> None:
