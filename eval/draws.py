@@ -97,13 +97,16 @@ def report(labels: Sequence[str], draws: Sequence[Values], gates: Sequence[dict[
 
 
 def run(examples: Sequence[Any], seeds: Sequence[int], root: Path, embedder: Any,
-        gates_path: Path) -> str:  # fmt: skip
+        gates_path: Path, keep: Path | None = None) -> str:  # fmt: skip
     from eval.fit import FitOptions, fit_reader
 
     gates = json.loads(gates_path.read_text(encoding="utf-8"))["sets"]
     labels, draws = [], []
     for seed in seeds:
         model = fit_reader(examples, FitOptions(seed=seed))
+        if keep is not None:
+            keep.mkdir(parents=True, exist_ok=True)
+            model.save(keep / f"seed-{seed}.json")
         labels.append(f"seed {seed} (threshold {model.thresholds['answerable']:.4f})")
         draws.append(judge(model, gates, root, embedder))
         for line in misses(draws[-1], gates):

@@ -211,6 +211,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--draws", type=int, default=0,
                         help="retrain with this many seeds from --seed on and print each "
                         "artifact's gated metrics (eval/gates.json): the gates' retraining noise")  # fmt: skip
+    parser.add_argument("--keep", type=Path,
+                        help="with --draws: save each draw's artifact here (seed-N.json), e.g. "
+                        "to score it on the capability families (tests/rag/reader_families.py)")  # fmt: skip
     args = parser.parse_args(argv)
     from rag.system import build_embedder
 
@@ -234,7 +237,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         from eval.draws import run
 
         seeds = range(args.seed, args.seed + args.draws)
-        print(run(examples, seeds, ROOT, embedder, ROOT / "eval" / "gates.json"))
+        print(run(examples, seeds, ROOT, embedder, ROOT / "eval" / "gates.json", keep=args.keep))
         return 0
     model = fit_reader(examples, FitOptions(seed=args.seed))
     model.meta.update({

@@ -6,7 +6,10 @@ one pinned question: retraining unchanged code with another seed moves single an
 the answerability threshold (eval/README.md, "Retraining noise"), so a single question tells one
 draw of the reader from another, while a family's rate tells a capability kept from one lost.
 `tests/rag/test_reader_capabilities.py` holds the bounds; `python -m tests.rag.reader_families
-ARTIFACT...` prints each family's rate for reader artifacts, which is how the bounds were set.
+ARTIFACT...` prints each family's count for reader artifacts, which is how the bounds were set:
+
+    python -m eval.train --draws 12 --seed 1 --keep /tmp/draws
+    python -m tests.rag.reader_families rag/reader/model.json /tmp/draws/*.json
 """
 
 from __future__ import annotations
