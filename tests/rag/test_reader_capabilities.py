@@ -15,10 +15,10 @@ import pytest
 from rag.config import Settings
 from rag.embedder import SentenceTransformerEmbedder
 from rag.system import Newsdesk, build_newsdesk
-from rag.types import Answer
+from rag.types import Answer, Citation
 
 from .conftest import make_document, put
-from .reader_families import ARTICLES, FAMILIES, describe, outcomes
+from .reader_families import ARTICLES, FAMILIES, Case, describe, judge, outcomes
 
 
 @pytest.fixture(scope="module")
@@ -154,3 +154,50 @@ def test_relative_dates_are_resolved_against_publication(desk: Newsdesk) -> None
     answer = answered(desk, "When does Corvane Motors expect its second plant to open?")
     assert answer.citations[0].doc_id == "corvane-q3"
     assert "by the end of 2026" in answer.answer  # "by the end of next year" in a 2025 article
+
+
+class _Desk:
+    """A stand-in desk with one document and one canned answer per question."""
+
+    TEXT = "OSLO (Northwire) - Fjordlink Telecom did not meet its target."
+
+    def __init__(self, answers: dict[str, Answer]) -> None:
+        self.answers = answers
+        self.store = self
+
+    def ask(self, question: str) -> Answer:
+        return self.answers[question]
+
+    def get_document(self, doc_id: str) -> tuple[None, str] | None:
+        return (None, self.TEXT) if doc_id == "doc" else None
+
+
+def _answer(short: str | None, quote: str = "", start: int = 0) -> Answer:
+    citations = (
+        [Citation(1, "doc", "t", None, None, quote, start, start + len(quote), 1.0)]
+        if quote
+        else []
+    )
+    text = "The indexed announcements don't say." if short is None else f"{short} [1]"
+    return Answer("q", text, short, short is None, citations, {})
+
+
+def test_family_judging_counts_right_answers_and_flags_broken_invariants() -> None:
+    """The family scorer itself: a right answer, a wrong one, a right abstention, and the
+    invariants it must catch (an inexact quote, an outlet as the answer, a cited abstention)."""
+    good_quote = "did not meet"
+    start = _Desk.TEXT.index(good_quote)
+    cases = {
+        "right": (Case("right", ("No",), quote="did not meet"), _answer("No", good_quote, start)),
+        "wrong": (Case("wrong", ("Fjordlink",)), _answer("Telecom", good_quote, start)),
+        "abstain": (Case("abstain", abstain=True), _answer(None)),
+        "inexact": (Case("inexact", ("No",)), _answer("No", good_quote, start + 1)),
+        "outlet": (Case("outlet", ("Fjordlink",)), _answer("Northwire", "Northwire", 6)),
+    }
+    desk = _Desk({name: answer for name, (_, answer) in cases.items()})
+    found = {name: judge(desk, case) for name, (case, _) in cases.items()}  # type: ignore[arg-type]
+    assert [name for name, o in found.items() if o.right] == ["right", "abstain", "inexact"]
+    assert [name for name, o in found.items() if o.faults] == ["inexact", "outlet"]
+    cited = _answer(None)
+    cited.citations = cases["right"][1].citations
+    assert judge(_Desk({"abstain": cited}), cases["abstain"][0]).faults  # type: ignore[arg-type]
