@@ -19,9 +19,13 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from rag.system import Newsdesk
+from rag.config import Settings
+from rag.embedder import SentenceTransformerEmbedder
+from rag.reader.model import ReaderModel
+from rag.system import Newsdesk, build_newsdesk
 from rag.types import Answer
 from tests.rag.conftest import ARTICLES as SHARED_ARTICLES
+from tests.rag.conftest import make_document, put
 
 OWN_ARTICLES = [
     (
@@ -342,25 +346,28 @@ def describe(o: Outcome) -> str:
     return f"{o.case.question} -> {got}"
 
 
+def family_desk(
+    data_dir: Path, embedder: SentenceTransformerEmbedder, model: ReaderModel | None = None
+) -> Newsdesk:
+    """A desk over ARTICLES in `data_dir`, reading with `model` (default: the shipped one)."""
+    settings = Settings(data_dir=data_dir, _env_file=None)  # type: ignore[call-arg]
+    desk = build_newsdesk(settings, embedder=embedder, model=model)
+    for key, title, published, text in ARTICLES:
+        put(desk.store, embedder, make_document(key, title, published, text))
+    desk.refresh()
+    return desk
+
+
 def _rates(artifacts: list[str]) -> None:
-    """Each family's rate for each artifact (a fresh store per artifact, the real embedder)."""
+    """Each family's count for each artifact (a fresh store per artifact, the real embedder)."""
     import tempfile
 
-    from rag.config import Settings
-    from rag.embedder import SentenceTransformerEmbedder
     from rag.reader.model import load_model
-    from rag.system import build_newsdesk
-    from tests.rag.conftest import make_document, put
 
     embedder = SentenceTransformerEmbedder()
     for artifact in artifacts:
         with tempfile.TemporaryDirectory() as tmp:
-            settings = Settings(data_dir=Path(tmp), _env_file=None)  # type: ignore[call-arg]
-            desk = build_newsdesk(settings, embedder=embedder,
-                                  model=load_model(Path(artifact)))  # fmt: skip
-            for key, title, published, text in ARTICLES:
-                put(desk.store, embedder, make_document(key, title, published, text))
-            desk.refresh()
+            desk = family_desk(Path(tmp), embedder, load_model(Path(artifact)))
             cells = []
             for family in FAMILIES:
                 found = outcomes(desk, family)

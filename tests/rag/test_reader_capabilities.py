@@ -8,29 +8,21 @@ answers from two cited statements, relative dates."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
-from rag.config import Settings
 from rag.embedder import SentenceTransformerEmbedder
-from rag.system import Newsdesk, build_newsdesk
+from rag.system import Newsdesk
 from rag.types import Answer, Citation
 
-from .conftest import make_document, put
-from .reader_families import ARTICLES, FAMILIES, Case, describe, judge, outcomes
+from .reader_families import FAMILIES, Case, describe, family_desk, judge, outcomes
 
 
 @pytest.fixture(scope="module")
 def desk(
     tmp_path_factory: pytest.TempPathFactory, embedder: SentenceTransformerEmbedder
 ) -> Iterator[Newsdesk]:
-    data_dir: Path = tmp_path_factory.mktemp("reader-data")
-    system = build_newsdesk(Settings(data_dir=data_dir, _env_file=None), embedder=embedder)  # type: ignore[call-arg]
-    for key, title, published, text in ARTICLES:
-        put(system.store, embedder, make_document(key, title, published, text))
-    system.refresh()
-    yield system
+    yield family_desk(tmp_path_factory.mktemp("reader-data"), embedder)
 
 
 def answered(desk: Newsdesk, question: str) -> Answer:
