@@ -98,13 +98,14 @@ def store_stamp(data_dir: Path) -> tuple[int, int]:
 
 def run_and_kill(
     data_dir: Path, corpus: Path, kill_after_s: float, quiet_s: float | None = None
-) -> tuple[bool, float, list[float]]:
+) -> tuple[bool, float, list[float], float | None]:
     """Start the CLI and SIGKILL it `kill_after_s` seconds after its writes begin (never, for
     inf): after the first change to the store that follows a quiet spell of `quiet_s` seconds
     (the parsing and embedding between opening the store and writing to it), or, without
     `quiet_s`, after the first change. Counting from the writes, not from the start, keeps the
     kills inside them when a run parses or embeds faster or slower than another. Returns
-    (killed?, seconds run, when (since the start) the store's files changed)."""
+    (killed?, seconds run, when (since the start) the store's files changed, when the writes
+    began or None)."""
     started = time.monotonic()
     process = subprocess.Popen(
         cli_command("ingest", str(corpus), "--data-dir", str(data_dir), "--json"),
@@ -137,7 +138,8 @@ def run_and_kill(
         if process.poll() is None:
             process.kill()
             process.wait()
-    return process.returncode == -signal.SIGKILL, time.monotonic() - started, changes
+    killed = process.returncode == -signal.SIGKILL
+    return killed, time.monotonic() - started, changes, writes_from
 
 
 def test_killed_ingests_converge_to_a_clean_ingest(
@@ -160,16 +162,14 @@ def test_killed_ingests_converge_to_a_clean_ingest(
     # writes however fast the parsing and embedding before them are.
     calibration = tmp_path / "calibration" / "data"
     shutil.copytree(base, calibration)
-    _, _, changes = run_and_kill(calibration, corpus, float("inf"))
+    _, _, changes, writes_from = run_and_kill(calibration, corpus, float("inf"), QUIET_S)
     assert changes, "the calibration run never wrote"
-    # Opening the store touches it, then a quiet spell (parsing, embedding) precedes the
-    # writes: they start after the longest gap (here about 1.2 s, after 4 changes within 0.1 s).
-    # A trial finds that start as the first change after a gap of QUIET_S, which the load of
-    # the machine can stretch or shrink but not bring down to the opening's own gaps.
-    gaps = [later - earlier for earlier, later in zip(changes, changes[1:])]
-    longest = max(range(len(gaps)), key=gaps.__getitem__, default=None)
-    quiet = longest is not None and gaps[longest] > QUIET_S
-    first = changes[longest + 1] if quiet and longest is not None else changes[0]
+    # Opening the store touches it (here 4 changes within 0.1 s), then a quiet spell (parsing,
+    # embedding, about 1.2 s) precedes the writes: they start at the first change after a gap
+    # of QUIET_S, which the load of the machine can stretch or shrink but not bring down to the
+    # opening's own gaps. Each trial finds that start the same way.
+    quiet = writes_from is not None
+    first = writes_from if writes_from is not None else changes[0]
     last = changes[-1]
     rng = random.Random(SEED)
     outcomes = []
@@ -177,7 +177,7 @@ def test_killed_ingests_converge_to_a_clean_ingest(
         data_dir = tmp_path / f"trial-{trial}" / "data"
         shutil.copytree(base, data_dir)
         delay = rng.uniform(0.0, 0.9 * (last - first))
-        killed, seconds, _ = run_and_kill(data_dir, corpus, delay, QUIET_S if quiet else None)
+        killed, seconds, _, _ = run_and_kill(data_dir, corpus, delay, QUIET_S if quiet else None)
         settings = settings_for(data_dir)
         store = ChromaStore.from_settings(settings)
         crashed = snapshot(store)
