@@ -102,10 +102,11 @@ def run(examples: Sequence[Any], seeds: Sequence[int], root: Path, embedder: Any
 
     gates = json.loads(gates_path.read_text(encoding="utf-8"))["sets"]
     labels, draws = [], []
+    if keep is not None:
+        keep.mkdir(parents=True, exist_ok=True)
     for seed in seeds:
         model = fit_reader(examples, FitOptions(seed=seed))
         if keep is not None:
-            keep.mkdir(parents=True, exist_ok=True)
             model.save(keep / f"seed-{seed}.json")
         labels.append(f"seed {seed} (threshold {model.thresholds['answerable']:.4f})")
         draws.append(judge(model, gates, root, embedder))

@@ -311,14 +311,20 @@ class Outcome:
     faults: list[str] = field(default_factory=list)  # broken invariants: always a failure
 
 
+def inexact_quotes(desk: Newsdesk, answer: Answer) -> list[str]:
+    """The answer's quotes that are not their document's own text at their offsets."""
+    wrong = []
+    for citation in answer.citations:
+        found = desk.store.get_document(citation.doc_id)
+        if found is None or found[1][citation.start : citation.end] != citation.quote:
+            wrong.append(citation.quote)
+    return wrong
+
+
 def judge(desk: Newsdesk, c: Case) -> Outcome:
     answer = desk.ask(c.question)
     short = answer.short_answer or ""
-    faults = []
-    for citation in answer.citations:  # every quote is the document's own text at its offsets
-        found = desk.store.get_document(citation.doc_id)
-        if found is None or found[1][citation.start : citation.end] != citation.quote:
-            faults.append(f"inexact quote {citation.quote!r}")
+    faults = [f"inexact quote {quote!r}" for quote in inexact_quotes(desk, answer)]
     if answer.abstained and (answer.citations or answer.short_answer is not None):
         faults.append("an abstention with citations or a short answer")
     if not answer.abstained and answer.short_answer is None:

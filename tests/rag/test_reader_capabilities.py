@@ -15,7 +15,15 @@ from rag.embedder import SentenceTransformerEmbedder
 from rag.system import Newsdesk
 from rag.types import Answer, Citation
 
-from .reader_families import FAMILIES, Case, describe, family_desk, judge, outcomes
+from .reader_families import (
+    FAMILIES,
+    Case,
+    describe,
+    family_desk,
+    inexact_quotes,
+    judge,
+    outcomes,
+)
 
 
 @pytest.fixture(scope="module")
@@ -29,9 +37,7 @@ def answered(desk: Newsdesk, question: str) -> Answer:
     answer = desk.ask(question)
     assert not answer.abstained, (question, answer.extra.get("reason"))
     assert answer.short_answer is not None
-    for citation in answer.citations:  # every quote is the document's own text at its offsets
-        found = desk.store.get_document(citation.doc_id)
-        assert found is not None and found[1][citation.start : citation.end] == citation.quote
+    assert not inexact_quotes(desk, answer)  # every quote is its document's text at its offsets
     return answer
 
 
