@@ -218,8 +218,7 @@ def _watch(settings: Settings, once: bool) -> None:
                 return
             results = watcher.tick()
         finally:
-            watcher.lease.release()
-            watcher.poller.close()
+            watcher.stop()
         typer.echo(f"polled {len(results)} source(s)")
         raise typer.Exit(1 if any(r.outcome == "error" for r in results) else 0)
     for signum in (signal.SIGTERM, signal.SIGINT):

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import random
+import threading
 import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
@@ -84,11 +85,16 @@ class SourcePoller:
         self.write_lock: WriteLock = write_lock or nullcontext
         self.rng = rng or random.Random()
         self._client: httpx.Client | None = None  # one for all polls: TLS setup is costly
+        # Polls of different sources may run at once (the Watcher's workers): fetches
+        # overlap, ingests take turns, so one process never writes two feeds together.
+        self._ingesting = threading.Lock()
+        self._client_lock = threading.Lock()
 
     def close(self) -> None:
-        if self._client is not None:
-            self._client.close()
-            self._client = None
+        with self._client_lock:
+            if self._client is not None:
+                self._client.close()
+                self._client = None
 
     def poll(self, source: Source) -> PollResult:
         """Poll now (whatever `next_run` says), store the outcome on the record, return it."""
@@ -126,13 +132,14 @@ class SourcePoller:
         return result
 
     def _ingest(self, work: Callable[[], IngestSummary]) -> IngestSummary:
-        with self.write_lock():
+        with self._ingesting, self.write_lock():
             return work()
 
     def _http(self) -> httpx.Client:
-        if self._client is None:
-            self._client = http_client()
-        return self._client
+        with self._client_lock:
+            if self._client is None:
+                self._client = http_client()
+            return self._client
 
     def _poll_url(self, source: Source) -> tuple[str, IngestSummary | None]:
         fetched = fetch_url(

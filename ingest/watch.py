@@ -11,6 +11,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 
 from ingest.pipeline import Ingestor
 from ingest.poll import PollResult, SourcePoller, WriteLock
@@ -27,7 +28,12 @@ OnPoll = Callable[[PollResult], None]
 
 class Watcher:
     """`tick()` polls what is due now; `start()` runs ticks (and the lease heartbeat) in
-    background threads until `stop()`."""
+    background threads until `stop()`.
+
+    Polls run on a small pool (`workers` at once), so one slow or hanging source holds up
+    only its own slot: the others keep their schedule. A source is never polled twice at
+    once, and a host with `host_min_interval_s > 0` gets one request at a time, started at
+    least that far apart."""
 
     def __init__(
         self,
@@ -37,16 +43,24 @@ class Watcher:
         *,
         tick_s: float = 1.0,
         host_min_interval_s: float = 1.0,
+        workers: int = 4,
         on_poll: OnPoll | None = None,
     ) -> None:
+        if workers < 1:
+            raise ValueError(f"workers must be at least 1, got {workers}")
         self.registry = registry
         self.poller = poller
         self.lease = lease
         self.tick_s = tick_s
         self.host_min_interval_s = host_min_interval_s
+        self.workers = workers
         self.on_poll = on_poll
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
+        self._pool: ThreadPoolExecutor | None = None
+        self._guard = threading.Lock()  # over the two maps below
+        self._running: dict[str, Future[PollResult | None]] = {}  # source name -> its poll
+        self._host_started: dict[str, float] = {}  # host -> when we last sent it a request
 
     def due(self, now: float) -> list[Source]:
         return sorted(
@@ -54,35 +68,82 @@ class Watcher:
         )
 
     def tick(self) -> list[PollResult]:
-        """Poll every due source once, oldest due first, if we hold the lease. A host polled
-        less than `host_min_interval_s` ago (by anyone: the records say when) waits."""
-        if not self.lease.held():
+        """Poll every due source once (oldest due first, `workers` at a time) if we hold the
+        lease, and return when those polls are done."""
+        futures = self.dispatch()
+        return [r for r in (f.result() for f in futures) if r is not None]
+
+    def dispatch(self) -> list[Future[PollResult | None]]:
+        """Start polls of the due sources that are not being polled, on free workers, and
+        return without waiting. A host polled less than `host_min_interval_s` ago (by anyone:
+        the records say when) or, when that minimum is set, being polled now, waits for a
+        later tick; so does a due source when all workers are busy."""
+        if self._stop.is_set() or not self.lease.held():
             return []
         sources = self.registry.list()
-        last_by_host: dict[str, float] = {}
-        for source in sources:
-            if source.host and source.last_attempt is not None:
-                last_by_host[source.host] = max(
-                    last_by_host.get(source.host, 0.0), source.last_attempt
-                )
-        results = []
-        for source in sorted(sources, key=lambda s: s.next_run):
-            now = time.time()
-            if source.next_run > now or self._stop.is_set() or not self.lease.held():
-                continue
-            host = source.host
-            if host and now - last_by_host.get(host, 0.0) < self.host_min_interval_s:
-                continue  # due, but its host was just polled; a later tick takes it
-            fresh = self.registry.get(source.name)  # removed or polled meanwhile?
-            if fresh is None or fresh.next_run > now:
-                continue
-            result = self.poller.poll(fresh)
-            if host:
-                last_by_host[host] = result.source.last_attempt or now
-            results.append(result)
-            if self.on_poll is not None:
+        started: list[Future[PollResult | None]] = []
+        with self._guard:
+            last_by_host = dict(self._host_started)
+            for source in sources:
+                if source.host and source.last_attempt is not None:
+                    last_by_host[source.host] = max(
+                        last_by_host.get(source.host, 0.0), source.last_attempt
+                    )
+            busy_hosts = {s.host for s in sources if s.name in self._running and s.host}
+            for source in sorted(sources, key=lambda s: s.next_run):
+                now = time.time()
+                if len(self._running) >= self.workers:
+                    break
+                if source.next_run > now or source.name in self._running:
+                    continue
+                host = source.host
+                if (
+                    host
+                    and self.host_min_interval_s > 0
+                    and (
+                        host in busy_hosts
+                        or now - last_by_host.get(host, 0.0) < self.host_min_interval_s
+                    )
+                ):
+                    continue  # due, but its host was just polled; a later tick takes it
+                if host:
+                    last_by_host[host] = self._host_started[host] = now
+                    busy_hosts.add(host)
+                future = self._executor().submit(self._poll, source.name)
+                self._running[source.name] = future
+                started.append(future)
+        for future in started:
+            future.add_done_callback(self._finished)
+        return started
+
+    def _executor(self) -> ThreadPoolExecutor:
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix="newsdesk-poll")
+        return self._pool
+
+    def _poll(self, name: str) -> PollResult | None:
+        try:
+            if self._stop.is_set() or not self.lease.held():
+                return None
+            fresh = self.registry.get(name)  # removed or polled meanwhile?
+            if fresh is None or fresh.next_run > time.time():
+                return None
+            return self.poller.poll(fresh)
+        finally:
+            with self._guard:
+                self._running.pop(name, None)
+
+    def _finished(self, future: Future[PollResult | None]) -> None:
+        if future.cancelled() or future.exception() is not None:
+            if not future.cancelled():
+                log.error("poll failed", exc_info=future.exception())
+            return
+        result = future.result()
+        if result is not None and self.on_poll is not None:
+            try:
                 self.on_poll(result)
-        return results
+            except Exception:  # a metrics hook must not end the poll thread's work
+                log.exception("on_poll hook failed")
 
     # -- background threads ----------------------------------------------------------------
 
@@ -102,11 +163,15 @@ class Watcher:
         self._stop.set()
 
     def stop(self, timeout_s: float = 30.0) -> None:
-        """Stop after the poll in progress, and hand the lease back."""
+        """Stop after the polls in progress (polls not yet begun are dropped), and hand the
+        lease back."""
         self._stop.set()
         for thread in self._threads:
             thread.join(timeout=timeout_s)
         self._threads = []
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
         self.lease.release()
         self.poller.close()
 
@@ -131,7 +196,7 @@ class Watcher:
     def _loop(self) -> None:
         while not self._stop.is_set():
             try:
-                self.tick()
+                self.dispatch()
             except Exception:  # Chroma away for a moment: try again on the next tick
                 log.exception("watch tick failed")
             self._stop.wait(self.tick_s)
@@ -155,5 +220,6 @@ def build_watcher(
         ChromaLease(store, LEASE_NAME, ttl_s=settings.watch_lease_s),
         tick_s=settings.watch_tick_s,
         host_min_interval_s=settings.source_host_min_interval_s,
+        workers=settings.watch_workers,
         on_poll=on_poll,
     )

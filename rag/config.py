@@ -46,6 +46,7 @@ class Settings(BaseSettings):
     watch: bool = False  # `serve --watch`: run the source scheduler inside the server
     watch_tick_s: float = Field(1.0, gt=0, le=60)  # how often due sources are looked for
     watch_lease_s: float = Field(30.0, ge=1)  # a dead poller is replaced within this
+    watch_workers: int = Field(4, ge=1, le=32)  # sources fetched at once (one slow one waits alone)
     source_every: str = "15m"  # default interval of `sources add`
     source_stall_after: int = Field(5, ge=1)  # consecutive failures that make a source stalled
     source_backoff_max_s: float = Field(3600.0, gt=0)  # longest wait after failures

@@ -77,6 +77,31 @@ def test_failing_sources_back_off_and_stall_while_another_keeps_polling(
     assert desk.registry.counts()["stalled_sources"] == 1
 
 
+def test_a_hanging_feed_holds_only_its_own_worker_and_is_never_polled_twice_at_once(
+    tmp_path: Path, embedder: Any, feeds: FeedServer
+) -> None:
+    desk = make_desk(watch_settings(tmp_path / "data", fetch_timeout_s=5.0), embedder)
+    feeds.stall("/hanging.xml", 2.5)  # answers within the timeout, but slowly
+    feeds.put("/good.xml", rss(ENTRIES[:1]))
+    for path in ("/hanging.xml", "/good.xml"):
+        desk.registry.add(new_source(desk.settings, feeds.url(path), every="1s", name=path[1:-4]))
+
+    run_for(watcher_for(desk, workers=2), 3.2)
+
+    hanging = [h.at for h in feeds.hits_for("/hanging.xml")]
+    # due again on every tick while it hangs, but asked again only once the answer is in
+    assert all(gap >= 2.5 - 0.05 for gap in gaps(hanging)), hanging
+    good = feeds.hits_for("/good.xml")
+    assert len(good) >= 3, "a hanging feed held up the others"
+    assert good[1].at < hanging[0] + 2.5  # polled again while the hanging fetch waited
+    assert desk.registry.require("hanging").last_outcome == "200"
+
+
+def test_watcher_workers_must_be_positive(desk: Desk) -> None:
+    with pytest.raises(ValueError, match="workers"):
+        watcher_for(desk, workers=0)
+
+
 def test_one_host_is_never_polled_more_often_than_its_minimum(
     tmp_path: Path, embedder: Any, feeds: FeedServer
 ) -> None:
