@@ -8,6 +8,7 @@ from functools import lru_cache
 from typing import Any
 
 from rag.reader.spans import find_spans
+from rag.store_rows import sentence_id as make_sentence_id
 from rag.types import Chunk, Sentence
 
 _LINE = re.compile(r"[^\n]+")
@@ -120,7 +121,7 @@ def build_chunks(
         start, end = group[0][0], group[-1][1]
         chunk = Chunk(chunk_id, doc_id, index, start, end, text[start:end])
         for begin, finish in group:
-            sentence_id = f"{doc_id}:s{number}"
+            sentence_id = make_sentence_id(doc_id, number)
             body = text[begin:finish]
             chunk.sentences.append(
                 Sentence(sentence_id, doc_id, chunk_id, begin, finish, body, find_spans(body))

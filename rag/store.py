@@ -15,7 +15,14 @@ import numpy as np
 from rag.chroma_client import StoreChanged, connect, forget_shared_system
 from rag.config import Settings
 from rag.reader.spans import SPANS_VERSION, dump_spans, find_spans, load_spans
-from rag.store_rows import UNKNOWN_DAY, ChunkHit, day_number, info_from_metadata, where_clause
+from rag.store_rows import (
+    UNKNOWN_DAY,
+    ChunkHit,
+    day_number,
+    info_from_metadata,
+    sentence_id,
+    where_clause,
+)
 from rag.types import Chunk, Document, DocumentInfo, Filters, Sentence
 
 # HNSW search breadth (Chroma's default is 100). With 100, two fresh builds of the training
@@ -436,10 +443,7 @@ class ChromaStore:
         self._sync_cache()
         missing = [d for d in dict.fromkeys(doc_ids) if d not in self._document_sentences]
         if missing:
-            got = self.sentences.get(
-                where={"doc_id": {"$in": missing}},
-                include=["metadatas", "documents", "embeddings"],
-            )
+            got = self._document_sentence_rows(missing)
             rows_of: dict[str, list[int]] = {d: [] for d in missing}
             for row, meta in enumerate(got["metadatas"]):
                 rows_of.setdefault(str(meta["doc_id"]), []).append(row)
@@ -455,6 +459,32 @@ class ChromaStore:
                 )
                 self._document_sentences[doc_id] = (sentences, matrix)
         return {d: self._document_sentences[d] for d in doc_ids if d in self._document_sentences}
+
+    def _document_sentence_rows(self, doc_ids: list[str]) -> dict[str, Any]:
+        """The sentence rows of these documents: by id where the document record says how many
+        it has (a key lookup: about 5 ms against 25 ms for the filter at 70,000 sentences),
+        by a `doc_id` filter for the rest (a record without a count)."""
+        infos = self.document_infos(doc_ids)
+        counted = {d for d in doc_ids if d in infos and infos[d].n_sentences > 0}
+        ids = [
+            sentence_id(d, n) for d in doc_ids if d in counted for n in range(infos[d].n_sentences)
+        ]
+        rest = [d for d in doc_ids if d not in counted]
+        include = ["metadatas", "documents", "embeddings"]
+        parts = [
+            self.sentences.get(ids=ids[part], include=include) for part in self._batches(len(ids))
+        ]
+        if rest:
+            parts.append(self.sentences.get(where={"doc_id": {"$in": rest}}, include=include))
+        if len(parts) == 1:
+            return parts[0]  # type: ignore[no-any-return]
+        merged: dict[str, Any] = {
+            key: [] for key in ("ids", "metadatas", "documents", "embeddings")
+        }
+        for part in parts:
+            for key in merged:
+                merged[key].extend(part[key] if part[key] is not None else [])
+        return merged
 
     # -- manifest (source -> what it produced) -----------------------------------------------
 

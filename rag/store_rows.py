@@ -1,5 +1,5 @@
-"""How Chroma rows look: chunk hits, day numbers, `where` clauses from Filters, and document
-metadata read back into DocumentInfo."""
+"""How Chroma rows look: chunk hits, sentence ids, day numbers, `where` clauses from Filters,
+and document metadata read back into DocumentInfo."""
 
 from __future__ import annotations
 
@@ -10,7 +10,9 @@ from typing import Any
 from rag.types import DocumentInfo, Filters
 
 UNKNOWN_DAY = -1  # published_day of an undated document (Chroma metadata can't hold None)
-__all__ = ["UNKNOWN_DAY", "ChunkHit", "day_number", "info_from_metadata", "where_clause"]
+__all__ = [
+    "UNKNOWN_DAY", "ChunkHit", "day_number", "info_from_metadata", "sentence_id", "where_clause",
+]  # fmt: skip
 
 
 @dataclass
@@ -21,6 +23,13 @@ class ChunkHit:
     end: int
     text: str
     similarity: float
+
+
+def sentence_id(doc_id: str, number: int) -> str:
+    """The id of a document's `number`-th sentence (0-based, in text order): ingest writes it,
+    and the reader reads a document's sentences by these ids (a primary-key lookup) rather than
+    by a metadata filter, which Chroma answers by scanning."""
+    return f"{doc_id}:s{number}"
 
 
 def day_number(published: date | None) -> int:
