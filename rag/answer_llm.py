@@ -324,7 +324,10 @@ class OpenAILikeAnswerer:
     def spans(self, chunk: ScoredChunk) -> list[Span]:
         """Single stored sentences and adjacent pairs of this chunk, offsets checked against it;
         sentences addressed to the model (prompt injections) are left out."""
-        stored, _ = self.store.sentences_for_chunks([chunk.chunk_id])
+        in_document, _ = self.store.sentences_for_documents([chunk.doc_id]).get(
+            chunk.doc_id, ([], None)
+        )
+        stored = [s for s in in_document if s.chunk_id == chunk.chunk_id]
         for sentence in stored:
             verify_in_chunk(sentence, chunk)  # raises CitationError if offsets drifted
         singles = [Span(s.start, s.end, s.text) for s in stored]

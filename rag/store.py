@@ -82,7 +82,6 @@ class ChromaStore:
         self.local_version = 0
         self._cache_generation: str | None = None
         self._cache_checked = 0.0
-        self._sentence_cache: dict[str, tuple[list[Sentence], np.ndarray]] = {}
         self._document_sentences: dict[str, tuple[list[Sentence], np.ndarray]] = {}
         self._info_cache: dict[str, DocumentInfo] = {}
         self._memo: dict[Any, Any] = {}
@@ -173,7 +172,6 @@ class ChromaStore:
         return str(self._state().get("generation", ""))
 
     def invalidate_cache(self) -> None:
-        self._sentence_cache.clear()
         self._document_sentences.clear()
         self._info_cache.clear()
         self._memo.clear()
@@ -188,16 +186,14 @@ class ChromaStore:
         if generation != self._cache_generation:
             self.invalidate_cache()
             self._cache_generation = generation
-        if len(self._sentence_cache) > 50_000:  # bound memory on huge indexes
-            self._sentence_cache.clear()
-        if len(self._document_sentences) > 20_000:
+        if len(self._document_sentences) > 20_000:  # bound memory on huge indexes
             self._document_sentences.clear()
         if len(self._memo) > 200_000:
             self._memo.clear()
 
     def memo(self, key: Any, compute: Callable[[], Any]) -> Any:
         """A value derived from stored text (stems, figures, dates of a sentence), kept until
-        the store changes; callers read it through `sentences_for_chunks`' cache window."""
+        the store changes; callers read it through `sentences_for_documents`' cache window."""
         if key not in self._memo:
             self._memo[key] = compute()
         return self._memo[key]
@@ -391,49 +387,6 @@ class ChromaStore:
                 return
             yield from zip(got["ids"], got["documents"], got["metadatas"])
             offset += len(got["ids"])
-
-    def sentences_for_chunks(self, chunk_ids: Sequence[str]) -> tuple[list[Sentence], np.ndarray]:
-        """The stored sentences (with their vectors) of these chunks, in chunk order."""
-        self._sync_cache()
-        missing = [c for c in dict.fromkeys(chunk_ids) if c not in self._sentence_cache]
-        if missing:
-            got = self.sentences.get(
-                where={"chunk_id": {"$in": missing}},
-                include=["metadatas", "documents", "embeddings"],
-            )
-            grouped: dict[str, list[int]] = {c: [] for c in missing}
-            for row, meta in enumerate(got["metadatas"]):
-                grouped.setdefault(str(meta["chunk_id"]), []).append(row)
-            vectors = got["embeddings"]
-            for chunk_id, rows in grouped.items():
-                rows.sort(key=lambda r: int(got["metadatas"][r]["start"]))
-                sentences = [
-                    Sentence(
-                        got["ids"][r],
-                        str(got["metadatas"][r]["doc_id"]),
-                        chunk_id,
-                        int(got["metadatas"][r]["start"]),
-                        int(got["metadatas"][r]["end"]),
-                        got["documents"][r],
-                    )
-                    for r in rows
-                ]
-                matrix = (
-                    np.asarray([vectors[r] for r in rows], dtype=np.float32)
-                    if rows
-                    else np.zeros((0, self.dimension), dtype=np.float32)
-                )
-                self._sentence_cache[chunk_id] = (sentences, matrix)
-        sentences_out: list[Sentence] = []
-        matrices: list[np.ndarray] = []
-        for chunk_id in dict.fromkeys(chunk_ids):
-            cached = self._sentence_cache.get(chunk_id)
-            if cached:
-                sentences_out.extend(cached[0])
-                matrices.append(cached[1])
-        if not sentences_out:
-            return [], np.zeros((0, self.dimension), dtype=np.float32)
-        return sentences_out, np.vstack(matrices)
 
     def sentences_for_documents(
         self, doc_ids: Sequence[str]
