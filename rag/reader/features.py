@@ -49,7 +49,35 @@ SENTENCE_FEATURES = (
 )  # fmt: skip
 SPAN_FEATURES = (*SENTENCE_FEATURES, *SPAN_OWN_FEATURES)
 KIND_COLUMNS = SENTENCE_FEATURES.index("kind_fit")
+# the columns read from the question-sentence cosines alone (similarity_columns)
+SIMILARITY_FEATURES = SENTENCE_FEATURES[: SENTENCE_FEATURES.index("cos_doc_first") + 1]
 KIND_PROB_COLUMN = SPAN_FEATURES.index("kind_prob")
+
+
+def similarity_columns(c: CandidateSet, sims: np.ndarray) -> np.ndarray:
+    """The SIMILARITY_FEATURES of every candidate sentence from its cosine to the question:
+    its own, its rank and gap to the best, its neighbours', its document's best and first."""
+    n = len(c.sentences)
+    columns = np.zeros((n, len(SIMILARITY_FEATURES)), dtype=np.float32)
+    if n == 0:
+        return columns
+    # rank by how many sentences are more similar, to 5 decimals: equal cosines (one sentence
+    # in two documents) share a rank instead of taking the store's order
+    rounded = np.round(sims, 5)
+    above = n - np.searchsorted(np.sort(rounded), rounded, side="right")
+    rank = above.astype(np.float32) / max(1, n - 1)
+    best = float(sims.max())
+    doc_max = [float(sims[d.first : d.first + d.count].max()) for d in c.docs]
+    for i, cand in enumerate(c.sentences):
+        doc = c.docs[cand.doc]
+        prev_i, next_i = c.neighbour(i, -1), c.neighbour(i, 1)
+        columns[i] = (
+            float(sims[i]), rank[i], best - float(sims[i]),
+            float(sims[prev_i]) if prev_i is not None else 0.0,
+            float(sims[next_i]) if next_i is not None else 0.0,
+            doc_max[cand.doc], float(sims[doc.first]),
+        )  # fmt: skip
+    return columns
 
 
 class FeatureBuilder:
@@ -83,14 +111,7 @@ class FeatureBuilder:
         if n == 0:
             return rows
         weights = idf(set(q.terms), c)
-        sims = c.similarity
-        # rank by how many sentences are more similar, to 5 decimals: equal cosines (one
-        # sentence in two documents) share a rank instead of taking the store's order
-        rounded = np.round(sims, 5)
-        above = n - np.searchsorted(np.sort(rounded), rounded, side="right")
-        rank = above.astype(np.float32) / max(1, n - 1)
-        best = float(sims.max())
-        doc_max = [float(sims[d.first : d.first + d.count].max()) for d in c.docs]
+        rows[:, : len(SIMILARITY_FEATURES)] = similarity_columns(c, c.similarity)
         fused_best = max(d.fused for d in c.docs) or 1.0
         dense_best = max(d.dense for d in c.docs)
         keyword_best = max(d.keyword for d in c.docs) or 1.0
@@ -108,9 +129,8 @@ class FeatureBuilder:
         title_words = [self.words(f"title:{d.info.doc_id}", d.info.title) for d in c.docs]
         for i, cand in enumerate(c.sentences):
             doc = c.docs[cand.doc]
-            prev_i, next_i = c.neighbour(i, -1), c.neighbour(i, 1)
             window = set(cand.terms)
-            for j in (prev_i, next_i):
+            for j in (c.neighbour(i, -1), c.neighbour(i, 1)):
                 if j is not None:
                     window |= c.sentences[j].terms
             text = cand.sentence.text
@@ -120,11 +140,7 @@ class FeatureBuilder:
             figures = [f for f in q.figures if any(same_amount(f, s) for s in cand.spans)]
             recency = days.index(doc.day) / max(1, len(days) - 1) if doc.day and days else 1.0
             stripped = text.rstrip()
-            rows[i, : KIND_COLUMNS] = (
-                float(sims[i]), rank[i], best - float(sims[i]),
-                float(sims[prev_i]) if prev_i is not None else 0.0,
-                float(sims[next_i]) if next_i is not None else 0.0,
-                doc_max[cand.doc], float(sims[doc.first]),
+            rows[i, len(SIMILARITY_FEATURES) : KIND_COLUMNS] = (
                 coverage(q.attribute_terms, cand.terms, weights), coverage(q.terms, cand.terms, weights),
                 coverage(q.attribute_terms, window, weights), coverage(q.terms, doc.terms, weights),
                 coverage(q.terms, doc.title_terms, weights),
