@@ -14,6 +14,13 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from eval.encoder_finetune import (
+    TuneOptions,
+    base_similarity,
+    example_key,
+    use_similarities,
+)
+from eval.encoder_finetune import fit_encoder as tune_encoder
 from eval.trainset import Example
 from rag.reader.computed import ComputedReader
 from rag.reader.decisions import (
@@ -24,6 +31,7 @@ from rag.reader.decisions import (
     question_grams,
     verdict_row,
 )
+from rag.reader.encoder import QuestionEncoder
 from rag.reader.features import (
     SENTENCE_FEATURES,
     SPAN_FEATURES,
@@ -85,6 +93,11 @@ class FitOptions:
     max_refusals: float = MAX_REFUSALS
     sentence_weight: float = DEFAULT_THRESHOLDS["sentence_weight"]
     kind_weight: float = DEFAULT_THRESHOLDS["kind_weight"]
+    # top MiniLM layers of the reader's question encoder to tune, and the folds its
+    # out-of-fold cosines come from. 0 (the shipped reader): read with the bundled model's
+    # question vector; 2 ranks better but abstains worse (eval/README.md, "Eleventh round")
+    encoder_layers: int = 0
+    encoder_folds: int = 5
 
     @property
     def weights(self) -> tuple[float, float]:
@@ -495,9 +508,24 @@ def choose_threshold(
     return best_t
 
 
+def fit_encoder(examples: Sequence[Example], options: FitOptions) -> QuestionEncoder | None:
+    """The question encoder, tuned on `examples`; each example's cosine columns (and candidate
+    similarities) are rewritten with out-of-fold tuned cosines, as the reader will read."""
+    if not options.encoder_layers:
+        for e in examples:  # examples may hold another fit's cosines
+            use_similarities(e, base_similarity(e))
+        return None
+    tuning = TuneOptions(layers=options.encoder_layers, seed=options.seed)
+    encoder, sims = tune_encoder(examples, options.encoder_folds, tuning, log=lambda m: None)
+    for e in examples:
+        use_similarities(e, sims[example_key(e)])
+    return encoder
+
+
 def fit_reader(examples: Sequence[Example], options: FitOptions | None = None) -> ReaderModel:
     options = options or FitOptions()
     seed = options.seed
+    encoder = fit_encoder(examples, options)
     fill_kinds_out_of_fold(examples, options.inner_folds, seed)
     stack, inner = fit_stack(examples, options)
     scored = [s for s in out_of_fold(examples, inner, options) if not s.example.computed]
@@ -555,6 +583,7 @@ def fit_reader(examples: Sequence[Example], options: FitOptions | None = None) -
         },  # fmt: skip
         kinds=kinds,
         thresholds=thresholds,
+        encoder=encoder,
         meta={
             "questions": len(examples),
             "answer_rows": int(len(answer_rows)),

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from eval.encoder_finetune import example_key, use_similarities
 from eval.fit import (
     FitOptions,
     _split,
@@ -28,25 +29,18 @@ from eval.fit import (
     rank_example,
 )
 from eval.trainset import Example
-from rag.reader.features import SIMILARITY_FEATURES, similarity_columns
 
 
 def replace_similarities(
     examples: Sequence[Example], sims: dict[tuple[str, str], np.ndarray]
 ) -> int:
-    """Rewrite the cosine columns of sentence and span rows from `sims`; returns how many
-    examples had cosines there (the others keep theirs)."""
-    width = len(SIMILARITY_FEATURES)
+    """Read every example found in `sims` with those cosines; returns how many were found."""
     replaced = 0
     for e in examples:
-        found = sims.get((e.set_name, e.question.id))
-        if found is None or len(found) != len(e.candidates.sentences) or not len(found):
-            continue
-        columns = similarity_columns(e.candidates, found)
-        e.sentence_rows[:, :width] = columns
-        if e.pairs:
-            e.span_rows[:, :width] = columns[[i for i, _ in e.pairs]]
-        replaced += 1
+        found = sims.get(example_key(e))
+        if found is not None:
+            use_similarities(e, found)
+            replaced += 1
     return replaced
 
 

@@ -67,7 +67,7 @@ class ReaderTarget:
 
 def cross_validate(
     examples: list[Example], builders: dict[str, ExampleBuilder], folds: int, seed: int,
-    report_sets: Sequence[str],
+    report_sets: Sequence[str], encoder_layers: int = FitOptions.encoder_layers,
 ) -> dict[str, list[dict[str, Any]]]:  # fmt: skip
     """Per reported set, the eval runner's records of every question, each answered by a
     reader trained on the other folds."""
@@ -76,7 +76,7 @@ def cross_validate(
     for fold in range(folds):
         started = time.perf_counter()
         train = [e for e, f in zip(examples, assignment, strict=True) if f != fold]
-        model = fit_reader(train, FitOptions(seed=seed))
+        model = fit_reader(train, FitOptions(seed=seed, encoder_layers=encoder_layers))
         test = [
             e
             for e, f in zip(examples, assignment, strict=True)
@@ -94,10 +94,11 @@ def cross_validate(
 
 def cv_reports(
     examples: list[Example], builders: dict[str, ExampleBuilder], specs: list[SetSpec],
-    folds: int, seed: int,
+    folds: int, seed: int, encoder_layers: int = FitOptions.encoder_layers,
 ) -> dict[str, dict[str, Any]]:  # fmt: skip
     """Per reported set, the eval report (metrics, by_type, questions) of a K-fold CV."""
-    records = cross_validate(examples, builders, folds, seed, [s.name for s in specs if s.report])
+    reported = [s.name for s in specs if s.report]
+    records = cross_validate(examples, builders, folds, seed, reported, encoder_layers)
     reports = {}
     for name, rows in records.items():
         reports[name] = {
@@ -108,6 +109,7 @@ def cv_reports(
                 "cv_folds": folds,
                 "seed": seed,
                 "grouped_by": "document family",
+                "encoder_layers": encoder_layers,
                 "trained_on": sorted({e.set_name for e in examples}),
             },  # fmt: skip
         }
@@ -214,6 +216,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--keep", type=Path,
                         help="with --draws: save each draw's artifact here (seed-N.json), e.g. "
                         "to score it on the capability families (tests/rag/reader_families.py)")  # fmt: skip
+    parser.add_argument("--encoder-layers", type=int, default=FitOptions.encoder_layers,
+                        help="top MiniLM layers of the reader's question encoder to tune "
+                        "(0: read with the bundled model's question vector)")  # fmt: skip
     args = parser.parse_args(argv)
     from rag.system import build_embedder
 
@@ -224,7 +229,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     examples, builders = cached_examples(args.cache, specs, settings, embedder)
     print(f"{len(examples)} examples in {time.perf_counter() - started:.0f} s", file=sys.stderr)
     if args.cv:
-        reports = cv_reports(examples, builders, specs, args.cv, args.seed)
+        reports = cv_reports(examples, builders, specs, args.cv, args.seed, args.encoder_layers)
         for name, report in reports.items():
             print(f"\n## {name}: {args.cv}-fold CV, folds grouped by document family "
                   f"({len(report['questions'])} questions)\n")  # fmt: skip
@@ -239,7 +244,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         seeds = range(args.seed, args.seed + args.draws)
         print(run(examples, seeds, ROOT, embedder, ROOT / "eval" / "gates.json", keep=args.keep))
         return 0
-    model = fit_reader(examples, FitOptions(seed=args.seed))
+    model = fit_reader(examples, FitOptions(seed=args.seed, encoder_layers=args.encoder_layers))
     model.meta.update({
         "trained_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "git": _git_head(),

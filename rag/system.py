@@ -122,6 +122,7 @@ def build_newsdesk(
         model if model is not None else load_model(settings.reader_model),
         threshold=settings.abstain_threshold,
     )
+    reader.warm_up()
     extractive = ExtractiveAnswerer(pipeline=pipeline, reader=reader, store=store)
     answerers: dict[str, Answerer] = {"extractive": extractive}
     try:

@@ -15,6 +15,8 @@ from typing import Any
 
 import numpy as np
 
+from rag.reader.encoder import QuestionEncoder
+
 ARTIFACT_VERSION = 2  # 2: the computed detector reads word n-grams (GramScorer)
 MODELS = ("span", "sentence", "answerable", "verdict", "computed")
 
@@ -171,6 +173,8 @@ class ReaderModel:
     kinds: KindModel
     thresholds: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_THRESHOLDS))
     meta: dict[str, Any] = field(default_factory=dict)
+    # the reader's question encoder (tuned top layers); None: read with retrieval's vector
+    encoder: QuestionEncoder | None = None
 
     def threshold(self, name: str) -> float:
         return float(self.thresholds.get(name, DEFAULT_THRESHOLDS[name]))
@@ -213,6 +217,7 @@ class ReaderModel:
             "meta": self.meta,
             "kinds": self.kinds.to_json(),
             "models": {name: scorer.to_json() for name, scorer in self.scorers.items()},
+            **({"encoder": self.encoder.to_json()} if self.encoder is not None else {}),
         }
 
     @classmethod
@@ -227,6 +232,7 @@ class ReaderModel:
             kinds=KindModel.from_json(data["kinds"]),
             thresholds={k: float(v) for k, v in dict(data["thresholds"]).items()},
             meta=dict(data.get("meta") or {}),
+            encoder=QuestionEncoder.from_json(data["encoder"]) if data.get("encoder") else None,
         )
 
     def save(self, path: Path) -> None:

@@ -81,9 +81,18 @@ class ExtractiveReader:
         self.features = FeatureBuilder(self.lexicon, store)
         self.computed = ComputedReader(self.lexicon, self.features, model)
 
+    def warm_up(self) -> None:
+        """Load the question encoder now rather than on the first question."""
+        if self.model.encoder is not None:
+            self.model.encoder.warm_up()
+
     def read(self, question: str, vector: np.ndarray, chunks: list[ScoredChunk]) -> Reading:
         q = analyse(question, self.lexicon)
-        candidates = self.gatherer.gather(chunks, vector)
+        # candidate sentences are scored against the reader's own question vector when the
+        # artifact has a tuned encoder; retrieval and the kind model keep `vector`
+        encoder = self.model.encoder
+        reading_vector = encoder.encode(question) if encoder is not None and chunks else vector
+        candidates = self.gatherer.gather(chunks, reading_vector)
         reading = Reading(q, candidates)
         if not candidates.sentences:
             reading.reason = "no sources"
