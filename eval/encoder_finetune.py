@@ -174,10 +174,14 @@ def similarities(
 ) -> dict[Key, np.ndarray]:
     """Each example's cosines between its question and its candidate sentences, tuned."""
     questions = data.encode(layers, [e.question.question for e in examples], grad=False).numpy()
+    tuned: dict[str, np.ndarray] = {}
+    if options.both_sides:  # each distinct sentence once, though many questions share it
+        texts = list(dict.fromkeys(t for e in examples for t in sentence_texts(e)))
+        tuned = dict(zip(texts, data.encode(layers, texts, grad=False).numpy(), strict=True))
     out = {}
     for e, question in zip(examples, questions, strict=True):
         if options.both_sides and len(e.candidates.sentences):
-            vectors = data.encode(layers, sentence_texts(e), grad=False).numpy()
+            vectors = np.stack([tuned[t] for t in sentence_texts(e)])
         else:
             vectors = e.candidates.vectors
         out[example_key(e)] = np.asarray(vectors @ question, dtype=np.float32)

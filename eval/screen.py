@@ -22,6 +22,7 @@ from eval.encoder_finetune import example_key, use_similarities
 from eval.fit import (
     FitOptions,
     _split,
+    _typed,
     fill_kinds_out_of_fold,
     fit_stack,
     folds_of,
@@ -49,16 +50,14 @@ def screen(examples: Sequence[Example], seed: int) -> dict[str, float]:
     options = FitOptions(seed=seed)
     fill_kinds_out_of_fold(examples, options.inner_folds, seed)
     _, inner = fit_stack(examples, options)
-    typed = [
-        s.correct for s in out_of_fold(examples, inner, options)
-        if s.example.answerable and not s.example.yes_no and not s.example.computed
-    ]  # fmt: skip
+    wanted = {id(e) for e in _typed(examples)}
+    typed = [s.correct for s in out_of_fold(examples, inner, options) if id(s.example) in wanted]
     assignment = folds_of(examples, options.inner_folds, seed)
     best_right = []
     for fold, stack in enumerate(inner):
         _, test = _split(examples, assignment, fold)
-        for e in test:
-            if e.answerable and not e.yes_no and not e.computed and e.sentence_labels.any():
+        for e in _typed(test):
+            if e.sentence_labels.any():
                 ranking = rank_example(e, stack, options.weights)
                 best_right.append(
                     bool(ranking.top) and bool(e.sentence_labels[ranking.best_sentence()])

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import base64
 import copy
-import os
 import threading
 from collections.abc import Sequence
 from typing import Any
@@ -26,17 +25,14 @@ class TopLayers:
     `upper` runs the top layers (the model's own, or tuned copies) and pools."""
 
     def __init__(self, depth: int, *, model_path: str | None = None) -> None:
-        os.environ.setdefault("HF_HUB_OFFLINE", "1")
-        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
         import torch
-        from sentence_transformers import SentenceTransformer
 
-        from rag.embedder import bundled_model_path
+        from rag.embedder import SentenceTransformerEmbedder
 
         self.torch = torch
-        model = SentenceTransformer(
-            model_path or bundled_model_path(), device="cpu", local_files_only=True
-        )
+        # loaded as the embedder loads it (offline, from the package path); an own copy, since
+        # its top layers are swapped and its token limit set
+        model = SentenceTransformerEmbedder(model_path).model
         model.max_seq_length = MAX_TOKENS
         self.model = model
         bert: Any = model[0].auto_model
