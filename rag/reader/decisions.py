@@ -11,13 +11,16 @@ from rag.reader.candidates import CandidateSet
 from rag.reader.features import SENTENCE_FEATURES, FeatureBuilder
 from rag.reader.lexicon import Lexicon
 from rag.reader.question import COMPARISONS, WH_CLASSES, QuestionAnalysis
-from rag.reader.signals import same_amount
+from rag.reader.signals import lower_words, same_amount
 
 VERDICT_FEATURES = (
     "v_score", "v_neg_near", "v_neg_any", "v_q_negated", "v_contrast", "v_figures",
     "v_names_sent", "v_names_doc", "v_lex_attr",
-    "v_lex_window", "v_attr_missing_doc", "v_mod_missing", "v_cos",
+    "v_lex_window", "v_attr_missing_doc", "v_mod_missing", "v_cos", "v_direction", "v_extent",
 )  # fmt: skip
+# the lexicon's polarity scales the verdict compares question and sentence on ("did revenue rise"
+# against "revenue fell": -1), in VERDICT_FEATURES order
+POLARITY_SCALES = ("direction", "extent")
 COMPUTED_FEATURES = (
     *(f"c_{c}" for c in COMPARISONS), "c_sides", "c_two_sides", "c_names", "c_periods", "c_split",
     "c_figures", "c_latest", *(f"c_wh_{w}" for w in WH_CLASSES),
@@ -85,6 +88,9 @@ def verdict_row(
     matched = [f for f in q.figures if any(same_amount(f, s) for s in cand.spans)]
     doc = c.docs[cand.doc]
     local = {name for name, _, _ in marks.modifiers}
+    question_words = lower_words(q.text)
+    sentence_words = builder.words(cand.sentence.sentence_id, cand.sentence.text)
+    lexicon = builder.lexicon
     return np.asarray(
         [
             float(sentence_scores[best]),
@@ -108,6 +114,11 @@ def verdict_row(
             len(attr - doc.terms) / len(attr) if attr else 0.0,
             len(q.modifiers - local) / len(q.modifiers) if q.modifiers else 0.0,
             row[names.index("cos")],
+            # +1: question and sentence lean the same way on the scale, -1: opposite ways
+            *(
+                lexicon.pole(scale, question_words) * lexicon.pole(scale, sentence_words)
+                for scale in POLARITY_SCALES
+            ),
         ],  # fmt: skip
         dtype=np.float32,
     )

@@ -61,6 +61,8 @@ class Lexicon:
     outlet_cues: re.Pattern[str]
     place_prepositions: frozenset[str]
     generic_names: frozenset[str]
+    # scale -> (positive pole, negative pole): "direction" is (up, down), "extent" (wide, narrow)
+    polarity: dict[str, tuple[frozenset[str], frozenset[str]]] = field(default_factory=dict)
     # canonical stems of every attribute word the kind cues name (revenue, profit, capacity...)
     attribute_vocabulary: frozenset[str] = frozenset()
     raw: dict[str, Any] = field(repr=False, default_factory=dict)
@@ -82,6 +84,12 @@ class Lexicon:
 
     def modifier_groups(self, text: str) -> set[str]:
         return {name for name, pattern in self.modifiers.items() if pattern.search(text)}
+
+    def pole(self, scale: str, words: set[str]) -> int:
+        """Which way `words` (lower case) lean on a polarity scale: +1 when they use only the
+        positive pole's words ("rose"), -1 only the negative's ("fell"), 0 neither or both."""
+        positive, negative = self.polarity[scale]
+        return int(bool(words & positive)) - int(bool(words & negative))
 
 
 def _words(section: str, value: Any) -> list[str]:
@@ -118,6 +126,21 @@ def _groups(section: str, value: Any, *, stemmed: bool) -> dict[str, list[str]]:
     return groups
 
 
+def _polarity(value: Any) -> dict[str, tuple[frozenset[str], frozenset[str]]]:
+    """Scales of two poles each ({"direction": {"up": [...], "down": [...]}}); a word may not
+    sit on both poles of one scale."""
+    if not isinstance(value, dict) or not value:
+        raise LexiconError("lexicon section 'polarity' must map scales to two poles")
+    scales = {}
+    for scale, poles in value.items():
+        if not isinstance(poles, dict) or len(poles) != 2:
+            raise LexiconError(f"lexicon section 'polarity.{scale}' must have exactly two poles")
+        groups = _groups(f"polarity.{scale}", poles, stemmed=False)
+        positive, negative = (frozenset(words) for words in groups.values())
+        scales[str(scale)] = (positive, negative)
+    return scales
+
+
 def parse_lexicon(data: dict[str, Any]) -> Lexicon:
     """Validate and compile a lexicon mapping; LexiconError names what is wrong."""
     if not isinstance(data, dict):
@@ -126,7 +149,7 @@ def parse_lexicon(data: dict[str, Any]) -> Lexicon:
         "stopwords", "question_words", "yes_no_openers", "synonyms", "negation",
         "negative_outcome", "contrast", "modifiers", "kind_cues", "report_verbs", "event_verbs",
         "latest_cues", "comparison", "comparison_split", "org_suffixes", "person_titles",
-        "outlet_cues", "place_prepositions", "generic_names",
+        "outlet_cues", "place_prepositions", "generic_names", "polarity",
     ]  # fmt: skip
     missing = [name for name in required if name not in data]
     if missing:
@@ -141,6 +164,7 @@ def parse_lexicon(data: dict[str, Any]) -> Lexicon:
     modifiers = _groups("modifiers", data["modifiers"], stemmed=False)
     kind_cues = {k: _words(f"kind_cues.{k}", v) for k, v in data["kind_cues"].items()}
     comparison = {k: _words(f"comparison.{k}", v) for k, v in data["comparison"].items()}
+    polarity = _polarity(data["polarity"])
 
     def words(name: str) -> frozenset[str]:
         return frozenset(_words(name, data[name]))
@@ -165,6 +189,7 @@ def parse_lexicon(data: dict[str, Any]) -> Lexicon:
         outlet_cues=_phrase_pattern(_words("outlet_cues", data["outlet_cues"])),
         place_prepositions=words("place_prepositions"),
         generic_names=words("generic_names"),
+        polarity=polarity,
         attribute_vocabulary=frozenset(
             synonym_of.get(stem(w), stem(w))
             for cues in kind_cues.values()

@@ -53,6 +53,22 @@ def test_a_word_in_two_synonym_groups_is_an_error(tmp_path: Path) -> None:
         parse_lexicon(missing)
 
 
+def test_polarity_scales_read_which_way_words_lean() -> None:
+    lexicon = default_lexicon()
+    assert lexicon.pole("direction", {"revenue", "fell"}) == -1
+    assert lexicon.pole("direction", {"revenue", "rose"}) == 1
+    assert lexicon.pole("direction", {"rose", "then", "fell"}) == 0  # both ways: no lean
+    assert lexicon.pole("extent", {"only", "plant"}) == -1
+    assert lexicon.pole("extent", {"plant"}) == 0
+    data = dict(default_lexicon().raw)
+    data["polarity"] = {"direction": {"up": ["rose", "flat"], "down": ["fell", "flat"]}}
+    with pytest.raises(LexiconError, match="'flat' is in group 'up' and in group 'down'"):
+        parse_lexicon(data)
+    data["polarity"] = {"direction": {"up": ["rose"]}}
+    with pytest.raises(LexiconError, match="exactly two poles"):
+        parse_lexicon(data)
+
+
 def test_amounts_with_currency_scale_ranges_and_durations() -> None:
     text = (
         "Kestrel Rail raised NT$3.2 billion, guided to $1,200 - $1,250 million, paid Rs 18 crore, "
@@ -236,3 +252,50 @@ def test_equal_cosines_share_a_rank(
     same = [i for i, c in enumerate(candidates.sentences) if c.sentence.text == shared]
     assert len(same) == 2
     assert rows[same[0], column] == rows[same[1], column] == 0.0
+
+
+@pytest.mark.parametrize(
+    ("question", "sentence", "column", "expected"),
+    [
+        ("Did Corvane's third-quarter revenue rise?", "fell 6%", "v_direction", -1.0),
+        ("Did Corvane's third-quarter revenue fall?", "fell 6%", "v_direction", 1.0),
+        ("Did all of Halden Air's hangars reopen?", "Only the", "v_extent", -1.0),
+        ("Did Corvane's third-quarter revenue rise?", "Only the", "v_direction", 0.0),
+    ],
+)
+def test_the_verdict_compares_which_way_question_and_sentence_lean(
+    store: ChromaStore,
+    embedder: SentenceTransformerEmbedder,
+    settings: Settings,
+    question: str,
+    sentence: str,
+    column: str,
+    expected: float,
+) -> None:
+    """The yes/no verdict's polarity columns: +1 when question and sentence lean the same way on
+    a scale (rise / fell: direction; all / only: extent), -1 opposite ways, 0 when either does
+    not lean."""
+    from rag.pipeline import QuestionPipeline
+    from rag.reader.candidates import DocumentSentenceGatherer
+    from rag.reader.decisions import VERDICT_FEATURES, verdict_row
+    from rag.reader.features import FeatureBuilder
+    from rag.system import build_retriever
+
+    from .conftest import make_document, put
+
+    texts = {
+        "corvane-q3": "Corvane Retail's third-quarter revenue fell 6% to $410 million.",
+        "halden-hangars": "Only the Lyon hangar of Halden Air reopened after the storm.",
+    }
+    for key, text in texts.items():
+        put(store, embedder, make_document(key, key, None, text))
+    lexicon = default_lexicon()
+    pipeline = QuestionPipeline(embedder=embedder, retriever=build_retriever(settings, store))
+    retrieved = pipeline.run(question)
+    candidates = DocumentSentenceGatherer(store, lexicon).gather(retrieved.chunks, retrieved.vector)
+    builder = FeatureBuilder(lexicon, store)
+    q = analyse(retrieved.standalone, lexicon)
+    rows = builder.sentence_features(q, candidates)
+    best = next(i for i, c in enumerate(candidates.sentences) if sentence in c.sentence.text)
+    row = verdict_row(builder, q, candidates, rows, np.zeros(len(rows)), best)
+    assert row[VERDICT_FEATURES.index(column)] == expected
