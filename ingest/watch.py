@@ -17,7 +17,7 @@ from ingest.pipeline import Ingestor
 from ingest.poll import PollResult, SourcePoller, WriteLock
 from rag.config import Settings
 from rag.lease import ChromaLease
-from rag.sources import Source, SourceRegistry
+from rag.sources import SourceRegistry
 from rag.store import ChromaStore
 from rag.types import Embedder
 
@@ -61,11 +61,6 @@ class Watcher:
         self._guard = threading.Lock()  # over the two maps below
         self._running: dict[str, Future[PollResult | None]] = {}  # source name -> its poll
         self._host_started: dict[str, float] = {}  # host -> when we last sent it a request
-
-    def due(self, now: float) -> list[Source]:
-        return sorted(
-            (s for s in self.registry.list() if s.next_run <= now), key=lambda s: s.next_run
-        )
 
     def tick(self) -> list[PollResult]:
         """Poll every due source once (oldest due first, `workers` at a time) if we hold the
