@@ -67,6 +67,11 @@ def _quarter(day: date) -> int:
     return (day.month - 1) // 3 + 1
 
 
+def spoken_day(day: date) -> str:
+    """2024-12-20 -> 'December 20, 2024': how a short answer writes a day."""
+    return f"{MONTHS[day.month - 1].capitalize()} {day.day}, {day.year}"
+
+
 def resolve_relative(phrase: str, published: date) -> str | None:
     """'this quarter' published 2026-04-20 -> 'Q2 2026'; 'by the end of next year' -> '... 2027'."""
     text = " ".join(phrase.lower().split())

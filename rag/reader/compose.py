@@ -8,13 +8,15 @@ import time
 from datetime import date
 
 from rag.citations import CitationError, check_markers, cite, prose_safe
-from rag.dates import find_dates
+from rag.dates import find_dates, spoken_day
 from rag.pipeline import Retrieved
 from rag.reader.candidates import SentenceCandidate
 from rag.reader.reader import Reading
 from rag.reader.spans import Span
 from rag.store import ChromaStore
 from rag.types import Answer, Citation, DocumentInfo
+
+ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 def annotate(text: str, published: date | None) -> str:
@@ -52,9 +54,17 @@ def abstain_text(question: str) -> str:
 
 
 def short_answer(span: Span, sentence: str, info: DocumentInfo) -> str:
-    """The span as written; a relative date with what it means ("this quarter (Q2 2026)")."""
+    """The span as written; a relative date with what it means ("this quarter (Q2 2026)"), and
+    a relative day as the day it names ("today" -> "December 20, 2024")."""
     text = span.text_of(sentence).strip(" ,;:")
     if span.kind == "date" and span.unit == "relative" and info.published:
+        mentions = find_dates(text, info.published)
+        if (
+            len(mentions) == 1
+            and mentions[0].relative
+            and ISO_DAY.fullmatch(mentions[0].resolved or "")
+        ):
+            return spoken_day(date.fromisoformat(mentions[0].resolved or ""))
         resolved = annotate(text, info.published)
         return resolved if resolved != text else text
     return text

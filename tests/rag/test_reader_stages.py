@@ -299,3 +299,28 @@ def test_the_verdict_compares_which_way_question_and_sentence_lean(
     best = next(i for i, c in enumerate(candidates.sentences) if sentence in c.sentence.text)
     row = verdict_row(builder, q, candidates, rows, np.zeros(len(rows)), best)
     assert row[VERDICT_FEATURES.index(column)] == expected
+
+
+@pytest.mark.parametrize(
+    ("sentence", "expected"),
+    [
+        ("Halden Air said today that it reopened the Lyon hangar.", "December 20, 2024"),
+        ("The hangar reopened yesterday, Halden Air said.", "December 19, 2024"),
+        ("The first flights start this quarter.", "this quarter (Q4 2024)"),
+        ("The hangar reopened on March 3, 2024.", "March 3, 2024"),
+    ],
+)
+def test_a_short_answer_writes_a_relative_day_as_the_day_it_names(
+    sentence: str, expected: str
+) -> None:
+    """A relative date is resolved against the publication date: a day ("today") becomes the
+    day itself, a wider period keeps its words with what they mean."""
+    from datetime import date
+
+    from rag.reader.compose import short_answer
+    from rag.types import DocumentInfo
+
+    info = DocumentInfo(doc_id="halden", title="Halden", url=None, published=date(2024, 12, 20),
+                        source="tests/halden", content_hash="x")  # fmt: skip
+    span = next(s for s in find_spans(sentence) if s.kind == "date")
+    assert short_answer(span, sentence, info) == expected
