@@ -180,7 +180,7 @@ class ComputedReader:
         asks_which = q.wh in ("which", "who", "what")
         if cues["ratio"] and min(va, vb):
             ratio = values[big] / values[small]
-            result = f"{ratio:.3g} times"
+            result = f"{_plain(float(f'{ratio:.3g}'))} times"
             closing = f"{surface[big]} is {result} {surface[small]} [{big + 1}][{small + 1}]."
             operation = "ratio"
         elif (cues["max"] or cues["min"]) and asks_which:
@@ -242,11 +242,18 @@ def _inside_name(span: Span, spans: list[Span]) -> bool:
     )
 
 
+def _plain(value: float) -> str:
+    """A count or number as people write it: "3,442,140", "1.55", never "3.44214e+06"."""
+    if float(value).is_integer():
+        return f"{value:,.0f}"
+    return f"{value:,.4f}".rstrip("0").rstrip(".")
+
+
 def _amount(value: float, kind: str, unit: str, example: str) -> str:
     if kind == "percent":
         return f"{value:.1f} percentage points"
     if kind in ("count", "number"):
-        return f"{value:,.6g} {unit}".strip()
+        return f"{_plain(value)} {unit}".strip()
     if kind in ("energy", "data"):
         base = "Wh" if kind == "energy" else "B"
         for scale, prefix in ((1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k")):
