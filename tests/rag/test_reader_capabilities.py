@@ -49,7 +49,7 @@ def answered(desk: Newsdesk, question: str) -> Answer:
 # of 12 (5-7), event dates 6 / 6 of 6 (6), where-who 10 / 10 of 10 (9-10), outlets 2 / 1-3 of 4
 # (1-3), yes/no 11 / 11-13 of 14 (11-13), near misses 6 / 5-7 of 11 (5-8). No artifact broke an
 # invariant (inexact quote, outlet as the answer). The artifact shipped later that day (the
-# polarity verdict, retrained on another machine) counts modifiers 6, event dates 6, where-who
+# polarity verdict, retrained on that session's machine) counts modifiers 6, event dates 6, where-who
 # 10, outlets 2, yes/no 13, near misses 6; its draws were not run, so the bounds stay.
 FAMILY_MIN = {
     "modifiers": 6,
