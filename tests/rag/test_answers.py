@@ -71,7 +71,7 @@ def test_relative_dates_are_resolved_against_publication(newsdesk: Newsdesk) -> 
 
 
 COMPUTED_REASON = (
-    "computations are held back by training: out of fold only 10 of 67 computed training "
+    "computations are held back by training: out of fold only 12 of 66 computed training "
     "questions got the right result, so the learned threshold (computed_answer, 0.88 on the "
     "weaker side's score) refuses nearly all of them, this one included"
 )

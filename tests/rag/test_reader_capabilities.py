@@ -102,7 +102,7 @@ def test_a_figure_of_another_period_is_not_the_answer(desk: Newsdesk) -> None:
 
 @pytest.mark.xfail(
     strict=True,
-    reason="computations are held back by training: out of fold only 10 of 67 "
+    reason="computations are held back by training: out of fold only 12 of 66 "
     "computed training questions got the right result, so the learned threshold (0.88 on the "
     "weaker side's score) refuses this one",
 )
