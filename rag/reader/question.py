@@ -68,15 +68,23 @@ def _wh_class(text: str, lexicon: Lexicon) -> str:
         if match:
             found.append((match.start(), order, name))
     comma = lowered.find(",")
-    asking = [f for f in found if f[2] != "when" or _asks_when(lowered, f[0] + 4, lexicon)]
+    # a clause's bare "when" ("When it reported Q1, what ...", "How old was it when ...") does
+    # not ask; "what date", "by when" and "how soon" always do
+    asking = [
+        f
+        for f in found
+        if f[2] != "when"
+        or not lowered.startswith("when", f[0])
+        or _asks_when(lowered, f[0] + 4, lexicon)
+    ]
     if comma > 0 and not any(start < comma for start, _, _ in asking):
         # "In 2024, did it ...", "When it raised guidance, did it ...": a yes/no question whose
         # main clause follows an opening one
         main = WORD_RE.findall(lowered[comma + 1 :])
         if main and main[0] in lexicon.yes_no_openers:
             return "yes_no"
-    if found:  # the question's first question word ("Which is larger ..., and by how much?")
-        return min(found)[2]
+    if asking:  # the question's first question word ("Which is larger ..., and by how much?")
+        return min(asking)[2]
     return "other"
 
 

@@ -169,6 +169,12 @@ def test_question_analysis_reads_cues_from_the_lexicon() -> None:
         ("In 2024, which depot did Volta open?", "which"),
         ("When did Volta open the depot, and where?", "when"),
         ("How much, in total, did Volta raise?", "how_much"),
+        # a clause's "when" does not ask; the main clause's question word does
+        ("When Volta opened the depot, what did it cost?", "what"),
+        ("How old was Volta when it opened the depot?", "other"),
+        ("When will Volta open the depot?", "when"),
+        ("By when does Volta expect to open the depot?", "when"),
+        ("What date did Volta open the depot?", "when"),
     ],
 )
 def test_yes_no_questions_are_found_after_an_opening_clause(question: str, wh: str) -> None:
