@@ -180,7 +180,7 @@ class ComputedReader:
         asks_which = q.wh in ("which", "who", "what")
         if cues["ratio"] and min(va, vb):
             ratio = values[big] / values[small]
-            result = f"{_plain(float(f'{ratio:.3g}'))} times"
+            result = _times(ratio)
             closing = f"{surface[big]} is {result} {surface[small]} [{big + 1}][{small + 1}]."
             operation = "ratio"
         elif (cues["max"] or cues["min"]) and asks_which:
@@ -247,6 +247,11 @@ def _plain(value: float) -> str:
     if float(value).is_integer():
         return f"{value:,.0f}"
     return f"{value:,.4f}".rstrip("0").rstrip(".")
+
+
+def _times(ratio: float) -> str:
+    """A ratio to 3 significant digits, written in full: "15 times", "1,230 times"."""
+    return f"{_plain(float(f'{ratio:.3g}'))} times"
 
 
 def _amount(value: float, kind: str, unit: str, example: str) -> str:
