@@ -157,7 +157,7 @@ def test_killed_ingests_converge_to_a_clean_ingest(
     write_corpus(corpus, 0)
     base = tmp_path / "base" / "data"
     ingest_here(base, corpus, memo_embedder)
-    references, facts, reference_dirs = {}, {}, {}
+    references, facts, reference_dirs, reference_desks = {}, {}, {}, {}
     for version in (2, 1):  # leave the corpus at version 1
         facts[version] = write_corpus(corpus, version)
         reference_dirs[version] = tmp_path / f"reference-{version}" / "data"
@@ -203,7 +203,11 @@ def test_killed_ingests_converge_to_a_clean_ingest(
         # own quality is not under test here: both desks read with the same artifact), and it
         # answers: at least one of the two facts asked, with the fact's document cited
         desk = build_newsdesk(settings, embedder=memo_embedder)
-        reference = build_newsdesk(settings_for(reference_dirs[version]), embedder=memo_embedder)
+        if version not in reference_desks:  # one desk per clean store, opened on first use
+            reference_desks[version] = build_newsdesk(
+                settings_for(reference_dirs[version]), embedder=memo_embedder
+            )
+        reference = reference_desks[version]
         answered = 0
         for fact in rng.sample(facts[version], 2):
             answer = desk.ask(fact.question)
